@@ -1,0 +1,172 @@
+"""The interface every backend implements, and what they share.
+
+A backend subclasses :class:`BaseStore` and overrides what it supports;
+``capabilities`` tells the UI which features to offer. Every method may block
+(disk, database, network): the UI calls them from worker threads only.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .entities import (
+    Experiment,
+    LoggedModel,
+    Metric,
+    ModelVersion,
+    RegisteredModel,
+    RunDetail,
+    RunKeys,
+    RunPage,
+    ViewType,
+)
+from .errors import InvalidSearch, ReadOnlyError, StoreError
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a backend can do; the UI hides what is False."""
+
+    run_counts: bool = True
+    """``search_runs`` returns the total number of matches."""
+    datasets: bool = True
+    logged_models: bool = True
+    registry: bool = True
+    downsampling: bool = True
+    """Metric histories are downsampled by the store, not after transfer."""
+    writes: bool = True
+    """The backend knows how to write (``read_only`` may still refuse)."""
+
+
+class BaseStore:
+    """Shared behaviour: read-only guard, page tokens, unsupported features."""
+
+    uri: str = ""
+    kind: str = "base"
+    """Short backend name shown in the header: sql, file, rest."""
+    capabilities = Capabilities()
+
+    def __init__(self, uri: str, *, read_only: bool = False):
+        self.uri = uri
+        self.read_only = read_only
+
+    # lifecycle -----------------------------------------------------------
+    def close(self) -> None:
+        """Release connections; the store is unusable afterwards."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @property
+    def display_uri(self) -> str:
+        return self.uri
+
+    # experiments ---------------------------------------------------------
+    def list_experiments(self, view: ViewType = ViewType.ACTIVE) -> list[Experiment]:
+        raise NotImplementedError
+
+    def get_experiment(self, experiment_id: str) -> Experiment:
+        raise NotImplementedError
+
+    def get_experiment_by_name(self, name: str) -> Experiment | None:
+        for exp in self.list_experiments(ViewType.ALL):
+            if exp.name == name:
+                return exp
+        return None
+
+    # runs ----------------------------------------------------------------
+    def search_runs(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str = "",
+        order_by: Sequence[str] = (),
+        view: ViewType = ViewType.ACTIVE,
+        max_results: int = 100,
+        offset: int = 0,
+        page_token: str | None = None,
+        count_total: bool = True,
+    ) -> RunPage:
+        raise NotImplementedError
+
+    def get_run(self, run_id: str) -> RunDetail:
+        raise NotImplementedError
+
+    def get_metric_history(
+        self,
+        run_id: str,
+        key: str,
+        min_step: int | None = None,
+        max_step: int | None = None,
+        max_points: int | None = None,
+    ) -> list[Metric]:
+        """The history of one metric, ordered by step then timestamp.
+
+        With ``max_points`` the store returns at most about that many points:
+        the step range is cut into ``max_points // 2`` buckets and each keeps
+        its lowest and highest value (so spikes survive), plus the first and
+        last points of the range.
+        """
+        raise NotImplementedError
+
+    def run_keys(self, experiment_ids: Sequence[str]) -> RunKeys:
+        raise NotImplementedError
+
+    def delete_runs(self, run_ids: Sequence[str]) -> None:
+        self._unsupported("deleting runs")
+
+    def restore_runs(self, run_ids: Sequence[str]) -> None:
+        self._unsupported("restoring runs")
+
+    # registry ------------------------------------------------------------
+    def search_registered_models(
+        self, name_like: str | None = None, include_prompts: bool = False
+    ) -> list[RegisteredModel]:
+        self._unsupported("the model registry")
+
+    def get_registered_model(self, name: str) -> RegisteredModel:
+        self._unsupported("the model registry")
+
+    def get_model_versions(
+        self, name: str, stages: Sequence[str] | None = None
+    ) -> list[ModelVersion]:
+        self._unsupported("the model registry")
+
+    def get_model_version(self, name: str, version: int) -> ModelVersion:
+        self._unsupported("the model registry")
+
+    def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
+        self._unsupported("the model registry")
+
+    def list_logged_models(self, experiment_id: str) -> list[LoggedModel]:
+        self._unsupported("logged models")
+
+    # helpers ---------------------------------------------------------------
+    def check_writable(self, what: str = "this change") -> None:
+        if self.read_only:
+            raise ReadOnlyError(f"Read-only mode: refused {what} (started with --read-only)")
+
+    def _unsupported(self, what: str):
+        raise StoreError(f"This {self.kind} store does not support {what}")
+
+
+def encode_page_token(offset: int) -> str:
+    """MLflow's page token format: base64 of ``{"offset": n}``."""
+    return base64.b64encode(json.dumps({"offset": offset}).encode()).decode()
+
+
+def decode_page_token(token: str | None) -> int:
+    if not token:
+        return 0
+    try:
+        offset = int(json.loads(base64.b64decode(token))["offset"])
+    except (ValueError, KeyError, TypeError, json.JSONDecodeError):
+        raise InvalidSearch(f"Invalid page token {token!r}") from None
+    if offset < 0:
+        raise InvalidSearch(f"Invalid page token {token!r}")
+    return offset

@@ -1,0 +1,744 @@
+"""MLflow's run search grammar: filter strings and order_by clauses -> an AST.
+
+MLflow parses these strings with sqlparse and a set of rules in
+``mlflow/utils/search_utils.py``. This module reproduces those rules by hand,
+with the same accept/reject decisions and MLflow's wording for errors, plus
+the position of the problem so the UI can point at it. It never produces SQL:
+backends compile the AST (``sql_search.py``) or evaluate it in Python
+(:func:`run_matches`, :func:`sort_runs`).
+
+Quirks kept on purpose because MLflow has them: ``AND`` may be repeated,
+leading, trailing or even missing between clauses; quoted values are not
+unescaped (``'it''s'`` searches for ``it''s``); ``IS NOT  NULL`` with two
+spaces is rejected; a few SQL keywords cannot follow a dot.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+from .entities import DATASET_CONTEXT_TAG, DatasetInput, Run
+from .errors import InvalidSearch
+
+METRIC, PARAM, TAG, ATTRIBUTE, DATASET = "metric", "parameter", "tag", "attribute", "dataset"
+
+_ENTITY_ALIASES = {
+    "metric": METRIC,
+    "metrics": METRIC,
+    "parameter": PARAM,
+    "parameters": PARAM,
+    "param": PARAM,
+    "params": PARAM,
+    "tag": TAG,
+    "tags": TAG,
+    "attribute": ATTRIBUTE,
+    "attr": ATTRIBUTE,
+    "attributes": ATTRIBUTE,
+    "run": ATTRIBUTE,
+    "dataset": DATASET,
+    "datasets": DATASET,
+}
+_ENTITY_NAMES = [METRIC, PARAM, TAG, ATTRIBUTE, DATASET]
+
+NUMERIC_ATTRIBUTES = frozenset({"start_time", "end_time", "created", "Created"})
+STRING_ATTRIBUTES = frozenset({"run_id", "run_name", "status", "user_id", "artifact_uri"})
+SEARCH_ATTRIBUTES = NUMERIC_ATTRIBUTES | STRING_ATTRIBUTES | {"run name", "Run name", "Run Name"}
+ORDER_BY_ATTRIBUTES = NUMERIC_ATTRIBUTES | STRING_ATTRIBUTES
+DATASET_KEYS = frozenset({"name", "digest", "context"})
+LIST_ATTRIBUTES = frozenset({"run_id"})
+
+METRIC_COMPARATORS = frozenset({">", ">=", "!=", "=", "<", "<="})
+PARAM_COMPARATORS = frozenset({"!=", "=", "LIKE", "ILIKE", "IS NULL", "IS NOT NULL"})
+TAG_COMPARATORS = PARAM_COMPARATORS
+STRING_ATTRIBUTE_COMPARATORS = frozenset({"!=", "=", "LIKE", "ILIKE", "IN", "NOT IN"})
+NUMERIC_ATTRIBUTE_COMPARATORS = METRIC_COMPARATORS
+DATASET_COMPARATORS = STRING_ATTRIBUTE_COMPARATORS
+
+# sqlparse lexes these as keywords even right after a dot, so MLflow rejects
+# e.g. ``params.from = 'x'``.
+_RESERVED_AFTER_DOT = frozenset({"AS", "CASE", "FROM", "IN", "USING", "VALUES"})
+
+_KEY_ALIASES = {
+    "created": "start_time",
+    "Created": "start_time",
+    "run name": "run_name",
+    "Run name": "run_name",
+    "Run Name": "run_name",
+}
+
+#: Attribute keys offered by completion, in the order a user thinks of them.
+ATTRIBUTE_KEYS_FOR_COMPLETION = (
+    "run_name",
+    "status",
+    "start_time",
+    "end_time",
+    "user_id",
+    "run_id",
+    "artifact_uri",
+)
+
+
+@dataclass(frozen=True)
+class Clause:
+    """One ``key comparator value`` comparison of a filter."""
+
+    kind: str
+    """One of METRIC, PARAM, TAG, ATTRIBUTE, DATASET."""
+    key: str
+    """The key; attribute aliases are resolved (``created`` -> ``start_time``)."""
+    comparator: str
+    """Upper-case: ``=``, ``!=``, ``<`` ..., ``LIKE``, ``ILIKE``, ``IN``, ``NOT IN``,
+    ``IS NULL``, ``IS NOT NULL``."""
+    value: str | int | float | tuple[str, ...] | None
+    start: int = 0
+    end: int = 0
+
+
+@dataclass(frozen=True)
+class OrderKey:
+    kind: str
+    key: str
+    ascending: bool = True
+
+
+# ---------------------------------------------------------------------------
+# tokens
+
+_NUM_END = r"(?![_a-zA-ZÀ-ÜÀ-ÿ])"
+_TOKEN_RE = re.compile(
+    r"""
+    (?P<ws>\s+)
+  | (?P<comment>(?:--|\#\ ).*)
+  | (?P<bt>`(?:``|[^`])*`)
+  | (?P<hex>-?0x[0-9a-fA-F]+)
+  | (?P<float>-?\d+(?:\.\d+)?[eE]-?\d+|-?(?:\d+\.\d*|\.\d+)"""
+    + _NUM_END
+    + r""")
+  | (?P<int>-?\d+"""
+    + _NUM_END
+    + r""")
+  | (?P<sq>'(?:''|\\'|[^'])*')
+  | (?P<dq>"(?:""|\\"|[^"])*")
+  | (?P<notnull>NOT\s+NULL\b)
+  | (?P<likeop>(?:NOT\s+)?(?:LIKE|ILIKE|RLIKE)\b)
+  | (?P<word>\w+)
+  | (?P<lp>\()
+  | (?P<rp>\))
+  | (?P<dot>\.)
+  | (?P<comma>,)
+  | (?P<op>[<>=~!]+)
+  | (?P<other>.)
+    """,
+    re.VERBOSE | re.IGNORECASE | re.DOTALL,
+)
+
+
+@dataclass
+class _Tok:
+    kind: str
+    text: str
+    start: int
+
+    @property
+    def end(self) -> int:
+        return self.start + len(self.text)
+
+    def is_word(self, *words: str) -> bool:
+        return self.kind == "word" and self.text.upper() in words
+
+
+def _tokenize(text: str) -> list[_Tok]:
+    tokens = []
+    for m in _TOKEN_RE.finditer(text):
+        kind = m.lastgroup or "other"
+        if kind == "ws":
+            continue
+        tokens.append(_Tok(kind, m.group(), m.start()))
+    return tokens
+
+
+def _error(message: str, pos: int | None, text: str) -> InvalidSearch:
+    where = f" (at character {pos + 1})" if pos is not None else ""
+    return InvalidSearch(f"{message}{where}", position=pos, text=text)
+
+
+# ---------------------------------------------------------------------------
+# identifiers
+
+
+@dataclass
+class _Ident:
+    text: str
+    start: int
+    end: int
+
+
+def _read_identifier(tokens: list[_Tok], i: int) -> tuple[_Ident | None, int]:
+    """Read ``head(.part)*`` starting at tokens[i]; None if tokens[i] is not one."""
+    tok = tokens[i]
+    if tok.kind not in ("word", "bt", "dq"):
+        return None, i
+    if tok.kind == "word" and tok.text.upper() in ("AND", "OR", "NOT", "IN", "IS", "NULL"):
+        return None, i
+    parts = [tok.text]
+    end = tok.end
+    j = i + 1
+    while j < len(tokens) and tokens[j].kind == "dot" and tokens[j].start == end:
+        parts.append(".")
+        end = tokens[j].end
+        j += 1
+        if j < len(tokens) and tokens[j].start == end and _is_key_part(tokens[j]):
+            nxt = tokens[j]
+            if nxt.kind == "word" and nxt.text.upper() in _RESERVED_AFTER_DOT:
+                return None, i
+            parts.append(nxt.text)
+            end = nxt.end
+            j += 1
+        else:
+            break
+    return _Ident("".join(parts), tok.start, end), j
+
+
+def _is_key_part(tok: _Tok) -> bool:
+    if tok.kind in ("word", "bt", "dq", "sq", "int"):
+        return True
+    # right after a dot, "like" is a key, not an operator
+    return tok.kind == "likeop" and tok.text.isalpha()
+
+
+def _is_quoted(value: str, quote: str) -> bool:
+    return len(value) >= 2 and value.startswith(quote) and value.endswith(quote)
+
+
+def _trim_backticks(value: str) -> str:
+    return value[1:-1] if _is_quoted(value, "`") else value
+
+
+def _strip_quotes(value: str) -> str:
+    if _is_quoted(value, "'") or _is_quoted(value, '"'):
+        return value[1:-1]
+    return value
+
+
+def _split_identifier(
+    identifier: str, valid_attributes: Iterable[str], pos: int | None, text: str
+) -> tuple[str, str]:
+    if "." in identifier:
+        entity, key = identifier.split(".", 1)
+    else:
+        entity, key = ATTRIBUTE, identifier
+    entity = _trim_backticks(entity)
+    kind = _ENTITY_ALIASES.get(entity)
+    if kind is None:
+        raise _error(
+            f"Invalid entity type '{entity}'. Valid values are {_ENTITY_NAMES}", pos, text
+        )
+    key = _trim_backticks(_strip_quotes(key))
+    if kind == ATTRIBUTE and key not in valid_attributes:
+        raise _error(
+            f"Invalid attribute key '{key}' specified. Valid keys are "
+            f"{sorted(valid_attributes)}",
+            pos,
+            text,
+        )
+    if kind == DATASET and key not in DATASET_KEYS:
+        raise _error(
+            f"Invalid dataset key '{key}' specified. Valid keys are {sorted(DATASET_KEYS)}",
+            pos,
+            text,
+        )
+    return kind, key
+
+
+# ---------------------------------------------------------------------------
+# filter
+
+
+def parse_filter(text: str | None) -> list[Clause]:
+    """Parse an MLflow run filter string; raise :class:`InvalidSearch` where MLflow would."""
+    if not text:
+        return []
+    if not text.strip():
+        raise _error(f"Invalid filter '{text}'. Could not be parsed.", None, text)
+    tokens = _tokenize(text)
+    _reject_statement_separators(tokens, text)
+    clauses: list[Clause] = []
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        if tok.is_word("AND"):
+            i += 1
+            continue
+        clause, i = _parse_clause(tokens, i, text)
+        clauses.append(clause)
+    for clause in clauses:
+        _check_comparator(clause, text)
+    return clauses
+
+
+def _reject_statement_separators(tokens: list[_Tok], text: str) -> None:
+    semis = [t for t in tokens if t.text == ";"]
+    if not semis:
+        return
+    # sqlparse splits statements at ';' and MLflow refuses more than one.
+    if any(t.start > semis[0].start for t in tokens if t.text != ";"):
+        raise _error(
+            f"Search filter contained multiple expression {text!r}. "
+            "Provide AND-ed expression list.",
+            semis[0].start,
+            text,
+        )
+    raise _error("Invalid clause(s) in filter string: ';'", semis[0].start, text)
+
+
+def _invalid_clause(tokens: list[_Tok], i: int, text: str) -> InvalidSearch:
+    tok = tokens[i] if i < len(tokens) else None
+    if tok is None:
+        last = tokens[-1]
+        return _error(
+            f"Invalid clause(s) in filter string: '{last.text}' (incomplete comparison)",
+            last.start,
+            text,
+        )
+    return _error(f"Invalid clause(s) in filter string: '{tok.text}'", tok.start, text)
+
+
+def _parse_clause(tokens: list[_Tok], i: int, text: str) -> tuple[Clause, int]:
+    ident, j = _read_identifier(tokens, i)
+    if ident is None:
+        raise _invalid_clause(tokens, i, text)
+    if j >= len(tokens):
+        raise _error(
+            f"Invalid clause(s) in filter string: '{ident.text}' (expected a comparison)",
+            ident.start,
+            text,
+        )
+    tok = tokens[j]
+
+    # IS NULL / IS NOT NULL
+    if tok.is_word("IS"):
+        nxt = tokens[j + 1] if j + 1 < len(tokens) else None
+        if nxt is not None and nxt.is_word("NULL"):
+            comparator, end_tok, j = "IS NULL", nxt, j + 2
+        elif nxt is not None and nxt.kind == "notnull" and nxt.text.upper() == "NOT NULL":
+            comparator, end_tok, j = "IS NOT NULL", nxt, j + 2
+        else:
+            raise _invalid_clause(tokens, j, text)
+        kind, key = _split_identifier(ident.text, SEARCH_ATTRIBUTES, ident.start, text)
+        if kind not in (TAG, PARAM):
+            raise _error(
+                "IS NULL / IS NOT NULL is only supported for tags and params, "
+                f"not for '{kind}' '{key}'",
+                ident.start,
+                text,
+            )
+        return Clause(kind, key, comparator, None, ident.start, end_tok.end), j
+
+    # [NOT] IN (...)
+    if tok.is_word("IN") or (
+        tok.is_word("NOT") and j + 1 < len(tokens) and tokens[j + 1].is_word("IN")
+    ):
+        comparator = "IN" if tok.is_word("IN") else "NOT IN"
+        k = j + 1 if comparator == "IN" else j + 2
+        if k >= len(tokens) or tokens[k].kind != "lp":
+            raise _invalid_clause(tokens, j, text)
+        close = _matching_paren(tokens, k, text)
+        raw = text[tokens[k].start : tokens[close].end]
+        kind, key = _split_identifier(ident.text, SEARCH_ATTRIBUTES, ident.start, text)
+        value = _list_value(kind, key, raw, tokens[k].start, text)
+        return Clause(kind, _KEY_ALIASES.get(key, key), comparator, value, ident.start,
+                      tokens[close].end), close + 1
+
+    if tok.kind == "op":
+        comparator = tok.text
+    elif tok.kind == "likeop":
+        comparator = re.sub(r"\s+", " ", tok.text.upper())
+    else:
+        raise _invalid_clause(tokens, j, text)
+    if j + 1 >= len(tokens):
+        raise _error(
+            f"Invalid clause(s) in filter string: '{ident.text}', '{tok.text}' "
+            "(expected a value)",
+            tok.start,
+            text,
+        )
+    vtok = tokens[j + 1]
+    end = j + 2
+    if vtok.kind == "lp":
+        close = _matching_paren(tokens, j + 1, text)
+        raw = text[vtok.start : tokens[close].end]
+        vtok = _Tok("paren", raw, vtok.start)
+        end = close + 1
+    elif vtok.kind not in ("sq", "dq", "bt", "int", "float", "word", "hex"):
+        raise _invalid_clause(tokens, j + 1, text)
+    elif vtok.kind == "word" and vtok.text.upper() in ("AND", "OR", "NOT", "IN", "IS"):
+        raise _invalid_clause(tokens, j + 1, text)
+    if vtok.kind == "hex":
+        raise _invalid_clause(tokens, j + 1, text)
+    kind, key = _split_identifier(ident.text, SEARCH_ATTRIBUTES, ident.start, text)
+    value = _scalar_value(kind, key, vtok, text)
+    clause = Clause(kind, _KEY_ALIASES.get(key, key), comparator.upper(), value, ident.start,
+                    vtok.end)
+    if end < len(tokens):
+        nxt = tokens[end]
+        if not nxt.is_word("AND") and _read_identifier(tokens, end)[0] is None:
+            raise _invalid_clause(tokens, end, text)
+    return clause, end
+
+
+def _matching_paren(tokens: list[_Tok], k: int, text: str) -> int:
+    depth = 0
+    for idx in range(k, len(tokens)):
+        if tokens[idx].kind == "lp":
+            depth += 1
+        elif tokens[idx].kind == "rp":
+            depth -= 1
+            if depth == 0:
+                return idx
+    raise _error("Invalid clause(s) in filter string: '(' is never closed", tokens[k].start, text)
+
+
+def _scalar_value(kind: str, key: str, tok: _Tok, text: str) -> str | int | float | tuple:
+    is_string = tok.kind in ("sq", "dq")
+    is_number = tok.kind in ("int", "float")
+    shown = tok.text
+    if kind == METRIC:
+        if not is_number:
+            raise _error(
+                f"Expected numeric value type for metric. Found {shown}", tok.start, text
+            )
+        return float(tok.text)
+    if kind in (PARAM, TAG):
+        if is_string or tok.kind in ("word", "bt"):
+            return _quoted_value(tok, text)
+        raise _error(
+            f"Expected a quoted string value for {kind} (e.g. 'my-value'). Got value {shown}",
+            tok.start,
+            text,
+        )
+    if kind == ATTRIBUTE:
+        if key in NUMERIC_ATTRIBUTES:
+            if not is_number:
+                raise _error(
+                    f"Expected numeric value type for numeric attribute: {key}. Found {shown}",
+                    tok.start,
+                    text,
+                )
+            return int(tok.text) if tok.kind == "int" else float(tok.text)
+        if is_string or tok.kind in ("word", "bt"):
+            return _quoted_value(tok, text)
+        if tok.kind == "paren":
+            _check_list_supported(key, tok.start, text)
+            return _parse_list(tok.text, tok.start, text)
+        raise _error(
+            f"Expected a quoted string value for attributes. Got value {shown}", tok.start, text
+        )
+    # dataset
+    if is_string or tok.kind in ("word", "bt"):
+        return _quoted_value(tok, text)
+    if tok.kind == "paren":
+        return _parse_list(tok.text, tok.start, text)
+    raise _error(
+        f"Expected a quoted string value for dataset attributes. Got value {shown}",
+        tok.start,
+        text,
+    )
+
+
+def _quoted_value(tok: _Tok, text: str) -> str:
+    if tok.kind in ("sq", "dq"):
+        return tok.text[1:-1]
+    raise _error(
+        "Parameter value is either not quoted or unidentified quote types used for string "
+        f"value {tok.text}. Use either single or double quotes.",
+        tok.start,
+        text,
+    )
+
+
+def _check_list_supported(key: str, pos: int, text: str) -> None:
+    if key not in LIST_ATTRIBUTES:
+        raise _error(
+            f"Only {sorted(LIST_ATTRIBUTES)} attributes support comparison with a list of "
+            "quoted string values.",
+            pos,
+            text,
+        )
+
+
+def _list_value(kind: str, key: str, raw: str, pos: int, text: str) -> tuple[str, ...]:
+    if kind == ATTRIBUTE and key not in NUMERIC_ATTRIBUTES:
+        _check_list_supported(key, pos, text)
+        return _parse_list(raw, pos, text)
+    if kind == DATASET:
+        return _parse_list(raw, pos, text)
+    # MLflow reaches its value check with the parenthesis as the value.
+    return _scalar_value(kind, key, _Tok("paren", raw, pos), text)  # type: ignore[return-value]
+
+
+def _parse_list(raw: str, pos: int, text: str) -> tuple[str, ...]:
+    # MLflow evaluates the parenthesis as a Python literal; so do we (it only
+    # ever builds constants, never runs code).
+    try:
+        parsed = ast.literal_eval(raw)
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        raise _error(
+            "While parsing a list in the query, expected a non-empty list of string values, "
+            "but got ill-formed list.",
+            pos,
+            text,
+        ) from None
+    items = parsed if isinstance(parsed, tuple) else (parsed,)
+    if len(items) == 0:
+        raise _error(
+            "While parsing a list in the query, expected a non-empty list of string values, "
+            "but got empty list",
+            pos,
+            text,
+        )
+    if not all(isinstance(x, str) for x in items):
+        raise _error(
+            "While parsing a list in the query, expected string value, punctuation, or "
+            f"whitespace, but got different type in list: {items}",
+            pos,
+            text,
+        )
+    return tuple(items)
+
+
+def _check_comparator(clause: Clause, text: str) -> None:
+    kind, key, comparator = clause.kind, clause.key, clause.comparator
+    if kind == METRIC:
+        allowed = METRIC_COMPARATORS
+    elif kind in (PARAM, TAG):
+        allowed = PARAM_COMPARATORS
+    elif kind == ATTRIBUTE and key in NUMERIC_ATTRIBUTES:
+        allowed = NUMERIC_ATTRIBUTE_COMPARATORS
+    elif kind == ATTRIBUTE:
+        allowed = STRING_ATTRIBUTE_COMPARATORS
+    else:
+        allowed = DATASET_COMPARATORS
+    if comparator not in allowed:
+        raise _error(
+            f"Invalid comparator '{comparator}' not one of {sorted(allowed)} for {kind} "
+            f"'{key}'",
+            clause.start,
+            text,
+        )
+    if comparator in ("IN", "NOT IN") and not isinstance(clause.value, tuple):
+        raise _error(
+            f"Comparator '{comparator}' needs a list of quoted strings, e.g. ('a', 'b')",
+            clause.start,
+            text,
+        )
+    if isinstance(clause.value, tuple) and comparator not in ("IN", "NOT IN"):
+        raise _error(
+            f"A list of values needs IN or NOT IN, not '{comparator}'", clause.start, text
+        )
+
+
+# ---------------------------------------------------------------------------
+# order_by
+
+_ORDER_RE = re.compile(r"^(?P<ident>.*?)(?:\s+(?P<dir>\S+))?\s*$", re.DOTALL)
+
+
+def parse_order_by(clauses: Sequence[str] | str | None) -> list[OrderKey]:
+    """Parse MLflow ``order_by`` clauses (``"metrics.loss DESC"``...)."""
+    if not clauses:
+        return []
+    if isinstance(clauses, str):
+        clauses = [clauses]
+    keys: list[OrderKey] = []
+    seen: set[tuple[str, str]] = set()
+    for clause in clauses:
+        key = _parse_one_order_by(clause)
+        if key.kind == DATASET:
+            raise _error(f"Invalid identifier type '{key.kind}'", 0, clause)
+        if (key.kind, key.key) in seen:
+            raise _error(f"`order_by` contains duplicate fields: {list(clauses)}", 0, clause)
+        seen.add((key.kind, key.key))
+        keys.append(key)
+    return keys
+
+
+def _parse_one_order_by(clause: str) -> OrderKey:
+    unparsable = _error(f"Invalid order_by clause '{clause}'. Could not be parsed.", 0, clause)
+    tokens = _tokenize(clause)
+    if not tokens:
+        raise unparsable
+    ident, j = _read_identifier(tokens, 0)
+    if ident is None or ident.start != 0 and clause[: ident.start].strip():
+        raise unparsable
+    direction = None
+    if j < len(tokens):
+        tok = tokens[j]
+        if tok.kind != "word" or j + 1 != len(tokens):
+            raise unparsable
+        direction = tok
+    if direction is not None and direction.text.upper() not in ("ASC", "DESC"):
+        # sqlparse only keeps "ident word" together when the word is ASC/DESC
+        # or an alias; MLflow then complains about the ordering key.
+        raise _error(
+            f"Invalid ordering key in order_by clause '{clause}'.", direction.start, clause
+        )
+    # MLflow turns backticks into double quotes and shell-splits the identifier,
+    # which drops the quotes around keys: metrics.`val loss` -> metrics.val loss
+    identifier = _shell_unquote(ident.text.replace("`", '"'))
+    kind, key = _split_identifier(identifier, ORDER_BY_ATTRIBUTES, ident.start, clause)
+    ascending = direction is None or direction.text.upper() == "ASC"
+    return OrderKey(kind, _KEY_ALIASES.get(key, key), ascending)
+
+
+def _shell_unquote(text: str) -> str:
+    out = []
+    quote = None
+    for ch in text:
+        if quote:
+            if ch == quote:
+                quote = None
+            else:
+                out.append(ch)
+        elif ch in ("'", '"'):
+            quote = ch
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def order_by_string(key: OrderKey) -> str:
+    """The MLflow order_by clause for ``key`` (keys quoted with backticks)."""
+    prefix = {METRIC: "metrics", PARAM: "params", TAG: "tags", ATTRIBUTE: "attributes"}[key.kind]
+    return f"{prefix}.`{key.key}` {'ASC' if key.ascending else 'DESC'}"
+
+
+def quote_key(kind: str, key: str) -> str:
+    """How a user types a reference to ``key`` in a filter (backticks when needed)."""
+    prefix = {METRIC: "metrics", PARAM: "params", TAG: "tags", ATTRIBUTE: "attributes"}[kind]
+    if re.fullmatch(r"[A-Za-z_]\w*(\.\w+)*", key) and key.upper() not in _RESERVED_AFTER_DOT:
+        return f"{prefix}.{key}"
+    return f"{prefix}.`{key}`"
+
+
+# ---------------------------------------------------------------------------
+# evaluation in Python (file store, tests): MLflow's SearchUtils.filter / sort
+
+
+def _like_regex(pattern: str, flags: int = 0) -> re.Pattern[str]:
+    regex = re.escape(pattern).replace("%", ".*").replace("_", ".")
+    if not pattern.startswith("%"):
+        regex = "^" + regex
+    if not pattern.endswith("%"):
+        regex = regex + "$"
+    return re.compile(regex, flags | re.DOTALL)
+
+
+def compare(comparator: str, lhs, rhs) -> bool:
+    if comparator == "=":
+        return lhs == rhs
+    if comparator == "!=":
+        return lhs != rhs
+    if comparator == ">":
+        return lhs > rhs
+    if comparator == ">=":
+        return lhs >= rhs
+    if comparator == "<":
+        return lhs < rhs
+    if comparator == "<=":
+        return lhs <= rhs
+    if comparator == "LIKE":
+        return _like_regex(rhs).match(lhs) is not None
+    if comparator == "ILIKE":
+        return _like_regex(rhs, re.IGNORECASE).match(lhs) is not None
+    if comparator == "IN":
+        return lhs in rhs
+    if comparator == "NOT IN":
+        return lhs not in rhs
+    raise ValueError(comparator)
+
+
+def _attribute(run: Run, key: str):
+    if key == "run_id":
+        return run.run_id
+    if key == "run_name":
+        return run.run_name
+    return getattr(run, key)
+
+
+def run_matches(
+    run: Run, clauses: Sequence[Clause], inputs: Sequence[DatasetInput] = ()
+) -> bool:
+    """True if ``run`` satisfies every clause (MLflow's ``_does_run_match_clause``)."""
+    return all(_clause_matches(run, c, inputs) for c in clauses)
+
+
+def _clause_matches(run: Run, clause: Clause, inputs: Sequence[DatasetInput]) -> bool:
+    kind, key, comparator, value = clause.kind, clause.key, clause.comparator, clause.value
+    if kind == DATASET:
+        for dataset in inputs:
+            lhs = dataset.tags.get(DATASET_CONTEXT_TAG) if key == "context" else getattr(
+                dataset, key
+            )
+            if key == "context" and DATASET_CONTEXT_TAG not in dataset.tags:
+                continue
+            if lhs is not None and compare(comparator, lhs, value):
+                return True
+        return False
+    if kind == METRIC:
+        lhs = run.metric_value(key)
+    elif kind == PARAM:
+        lhs = run.params.get(key)
+    elif kind == TAG:
+        lhs = run.tags.get(key)
+    else:
+        lhs = _attribute(run, key)
+    if comparator == "IS NULL":
+        return lhs is None
+    if comparator == "IS NOT NULL":
+        return lhs is not None
+    if lhs is None:
+        return False
+    return compare(comparator, lhs, value)
+
+
+def _sort_value(run: Run, key: OrderKey):
+    if key.kind == METRIC:
+        return run.metric_value(key.key)
+    if key.kind == PARAM:
+        return run.params.get(key.key)
+    if key.kind == TAG:
+        return run.tags.get(key.key)
+    return _attribute(run, key.key)
+
+
+def sort_runs(runs: Iterable[Run], order: Sequence[OrderKey]) -> list[Run]:
+    """Sort as MLflow's SQL store does: ``NaN`` after values, missing last, then
+    start time descending and run id as the tie-breakers."""
+    result = sorted(runs, key=lambda r: r.run_id)
+    if not any(k.kind == ATTRIBUTE and k.key == "start_time" for k in order):
+        result.sort(key=lambda r: -(r.start_time or 0))
+    for key in reversed(order):
+        result = _sort_stable(result, key)
+    return result
+
+
+def _sort_stable(runs: list[Run], key: OrderKey) -> list[Run]:
+    present, nans, missing = [], [], []
+    for run in runs:
+        value = _sort_value(run, key)
+        if value is None:
+            missing.append(run)
+        elif isinstance(value, float) and math.isnan(value):
+            nans.append(run)
+        else:
+            present.append((value, run))
+    present.sort(key=lambda pair: pair[0], reverse=not key.ascending)
+    return [run for _, run in present] + nans + missing
+
+
+Filter = list[Clause]
+RunPredicate = Callable[[Run], bool]

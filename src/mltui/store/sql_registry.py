@@ -1,0 +1,227 @@
+"""Model registry reads over MLflow's SQL schema."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+
+from .entities import PROMPT_TAG, ModelVersion, RegisteredModel
+from .errors import ResourceNotFound
+
+DELETED_STAGE = "Deleted_Internal"
+"""Stage MLflow gives soft-deleted versions; they are invisible everywhere."""
+
+
+class SqlRegistryMixin:
+    def _registry_scope(self, table: sa.Table) -> list:
+        if "workspace" in table.c:
+            return [table.c.workspace == self.workspace]
+        return []
+
+    def _has_registry(self) -> bool:
+        return self.schema.has("registered_models") and self.schema.has("model_versions")
+
+    def search_registered_models(
+        self, name_like: str | None = None, include_prompts: bool = False
+    ) -> list[RegisteredModel]:
+        """Registered models by name; ``name_like`` is an ILIKE pattern (``%`` / ``_``)."""
+        if not self._has_registry():
+            return []
+        models = self.schema["registered_models"]
+        where = self._registry_scope(models)
+        if name_like:
+            where.append(models.c.name.ilike(name_like))
+        tags_table = self.schema.table("registered_model_tags")
+        if not include_prompts and tags_table is not None:
+            prompt = sa.select(tags_table.c.name).where(
+                tags_table.c.key == PROMPT_TAG,
+                sa.func.lower(tags_table.c.value) == "true",
+                *self._registry_scope(tags_table),
+            )
+            where.append(models.c.name.not_in(prompt))
+        stmt = sa.select(models).where(*where).order_by(models.c.name)
+        with self._read() as conn:
+            rows = conn.execute(stmt).mappings().all()
+            return self._build_models(conn, rows)
+
+    def _build_models(self, conn, rows) -> list[RegisteredModel]:
+        names = [r["name"] for r in rows]
+        result = {
+            r["name"]: RegisteredModel(
+                name=r["name"],
+                creation_time=r.get("creation_time"),
+                last_updated_time=r.get("last_updated_time"),
+                description=r.get("description") or "",
+            )
+            for r in rows
+        }
+        if not names:
+            return []
+        name_set = set(names)
+        tags_table = self.schema.table("registered_model_tags")
+        if tags_table is not None:
+            stmt = sa.select(tags_table.c.name, tags_table.c.key, tags_table.c.value).where(
+                *self._registry_scope(tags_table)
+            )
+            for name, key, value in conn.execute(stmt):
+                if name in name_set:
+                    result[name].tags[key] = value or ""
+        aliases = self.schema.table("registered_model_aliases")
+        if aliases is not None:
+            stmt = sa.select(aliases.c.name, aliases.c.alias, aliases.c.version).where(
+                *self._registry_scope(aliases)
+            )
+            for name, alias, version in conn.execute(stmt):
+                if name in name_set:
+                    result[name].aliases[alias] = int(version)
+        versions = self.schema["model_versions"]
+        stmt = (
+            sa.select(versions)
+            .where(versions.c.current_stage != DELETED_STAGE, *self._registry_scope(versions))
+        )
+        latest: dict[str, dict[str, ModelVersion]] = defaultdict(dict)
+        for row in conn.execute(stmt).mappings():
+            model = result.get(row["name"])
+            if model is None:
+                continue
+            mv = self._version_from_row(row)
+            model.version_count = (model.version_count or 0) + 1
+            stage = mv.current_stage
+            model.stage_counts[stage] = model.stage_counts.get(stage, 0) + 1
+            current = latest[model.name].get(stage)
+            if current is None or current.version < mv.version:
+                latest[model.name][stage] = mv
+        for name, by_stage in latest.items():
+            model = result[name]
+            model.latest_versions = sorted(by_stage.values(), key=lambda v: v.version)
+            for mv in model.latest_versions:
+                mv.aliases = sorted(a for a, v in model.aliases.items() if v == mv.version)
+        for model in result.values():
+            model.version_count = model.version_count or 0
+        return [result[n] for n in names]
+
+    @staticmethod
+    def _version_from_row(row) -> ModelVersion:
+        return ModelVersion(
+            name=row["name"],
+            version=int(row["version"]),
+            creation_time=row.get("creation_time"),
+            last_updated_time=row.get("last_updated_time"),
+            description=row.get("description") or "",
+            user_id=row.get("user_id") or "",
+            current_stage=row.get("current_stage") or "None",
+            source=row.get("source") or "",
+            run_id=row.get("run_id") or "",
+            status=row.get("status") or "READY",
+            status_message=row.get("status_message") or "",
+            run_link=row.get("run_link") or "",
+        )
+
+    def get_registered_model(self, name: str) -> RegisteredModel:
+        if not self._has_registry():
+            raise ResourceNotFound(f"Registered Model with name={name} not found")
+        models = self.schema["registered_models"]
+        with self._read() as conn:
+            rows = (
+                conn.execute(
+                    sa.select(models).where(models.c.name == name, *self._registry_scope(models))
+                )
+                .mappings()
+                .all()
+            )
+            if not rows:
+                raise ResourceNotFound(f"Registered Model with name={name} not found")
+            return self._build_models(conn, rows)[0]
+
+    def get_model_versions(
+        self, name: str, stages: Sequence[str] | None = None
+    ) -> list[ModelVersion]:
+        """Every version of a model, newest first, with tags and aliases."""
+        if not self._has_registry():
+            return []
+        versions = self.schema["model_versions"]
+        where = [
+            versions.c.name == name,
+            versions.c.current_stage != DELETED_STAGE,
+            *self._registry_scope(versions),
+        ]
+        if stages:
+            where.append(sa.func.lower(versions.c.current_stage).in_([s.lower() for s in stages]))
+        with self._read() as conn:
+            rows = conn.execute(
+                sa.select(versions).where(*where).order_by(versions.c.version.desc())
+            ).mappings().all()
+            return self._with_version_children(conn, name, [self._version_from_row(r)
+                                                             for r in rows])
+
+    def _with_version_children(
+        self, conn, name: str, found: list[ModelVersion]
+    ) -> list[ModelVersion]:
+        by_version = {mv.version: mv for mv in found}
+        tags = self.schema.table("model_version_tags")
+        if tags is not None and by_version:
+            stmt = sa.select(tags.c.version, tags.c.key, tags.c.value).where(
+                tags.c.name == name, *self._registry_scope(tags)
+            )
+            for version, key, value in conn.execute(stmt):
+                mv = by_version.get(int(version))
+                if mv is not None:
+                    mv.tags[key] = value or ""
+        aliases = self.schema.table("registered_model_aliases")
+        if aliases is not None and by_version:
+            stmt = sa.select(aliases.c.alias, aliases.c.version).where(
+                aliases.c.name == name, *self._registry_scope(aliases)
+            )
+            for alias, version in conn.execute(stmt):
+                mv = by_version.get(int(version))
+                if mv is not None:
+                    mv.aliases.append(alias)
+            for mv in found:
+                mv.aliases.sort()
+        return found
+
+    def get_model_version(self, name: str, version: int) -> ModelVersion:
+        versions = self.schema["model_versions"] if self._has_registry() else None
+        if versions is None:
+            raise ResourceNotFound(f"Model Version (name={name}, version={version}) not found")
+        try:
+            number = int(version)
+        except (TypeError, ValueError):
+            raise ResourceNotFound(
+                f"Model Version (name={name}, version={version}) not found"
+            ) from None
+        with self._read() as conn:
+            row = (
+                conn.execute(
+                    sa.select(versions).where(
+                        versions.c.name == name,
+                        versions.c.version == number,
+                        versions.c.current_stage != DELETED_STAGE,
+                        *self._registry_scope(versions),
+                    )
+                )
+                .mappings()
+                .first()
+            )
+            if row is None:
+                raise ResourceNotFound(
+                    f"Model Version (name={name}, version={version}) not found"
+                )
+            return self._with_version_children(conn, name, [self._version_from_row(row)])[0]
+
+    def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
+        aliases = self.schema.table("registered_model_aliases")
+        if aliases is None:
+            raise ResourceNotFound(f"Registered model alias {alias} not found.")
+        with self._read() as conn:
+            version = conn.execute(
+                sa.select(aliases.c.version).where(
+                    aliases.c.name == name, aliases.c.alias == alias,
+                    *self._registry_scope(aliases)
+                )
+            ).scalar()
+        if version is None:
+            raise ResourceNotFound(f"Registered model alias {alias} not found.")
+        return self.get_model_version(name, int(version))
