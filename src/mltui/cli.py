@@ -1,0 +1,175 @@
+"""Command line: non-interactive commands for scripts, and the TUI launcher.
+
+Kept free of textual imports so ``mltui runs ...`` starts fast; the app is
+imported only when the TUI opens.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from . import __version__
+from .output import print_table_or_data
+from .store.errors import StoreError
+
+COMMANDS = ("experiments", "runs", "models", "model")
+_OPTIONS_WITH_VALUES = {"--uri", "--experiment", "-e"}
+
+
+def _global_options() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--uri",
+        help="tracking URI (default: $MLFLOW_TRACKING_URI, else ./mlruns if it holds "
+        "experiments, else sqlite:///mlflow.db)",
+    )
+    common.add_argument("--read-only", action="store_true", help="refuse every write")
+    common.add_argument(
+        "--demo", action="store_true", help="use the demo store (built on first use)"
+    )
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _global_options()
+    parser = argparse.ArgumentParser(
+        prog="mltui",
+        parents=[common],
+        description="Terminal UI for MLflow: experiments, runs, charts, artifacts, registry.",
+        epilog="Commands: " + ", ".join(COMMANDS) + " (mltui COMMAND --help)",
+    )
+    parser.add_argument("--version", action="version", version=f"mltui {__version__}")
+    parser.add_argument("--experiment", "-e", help="open this experiment (name or id) directly")
+    parser.add_argument("uri_arg", nargs="?", metavar="URI", help="tracking URI or path")
+    return parser
+
+
+def build_command_parser() -> argparse.ArgumentParser:
+    common = _global_options()
+    parser = argparse.ArgumentParser(prog="mltui", parents=[common])
+    sub = parser.add_subparsers(dest="command", required=True)
+    fmt = argparse.ArgumentParser(add_help=False)
+    fmt.add_argument("--format", choices=("table", "csv", "json"), default="table")
+
+    p = sub.add_parser("experiments", parents=[common, fmt], help="list experiments")
+    p.add_argument("--view", choices=("active", "deleted", "all"), default="active")
+
+    p = sub.add_parser("runs", parents=[common, fmt], help="search the runs of an experiment")
+    p.add_argument("experiment", nargs="+", help="experiment name or id (several allowed)")
+    p.add_argument("--filter", "-f", default="", help="MLflow filter, e.g. \"metrics.acc > 0.9\"")
+    p.add_argument(
+        "--order-by", "-o", action="append", default=[], help="e.g. \"metrics.loss ASC\" "
+        "(repeatable)"
+    )
+    p.add_argument("--max", type=int, default=100, help="at most N runs (default 100)")
+    p.add_argument(
+        "--columns", "-c", help="comma-separated: run_id,run_name,status,metrics.acc,params.lr..."
+    )
+    p.add_argument("--view", choices=("active", "deleted", "all"), default="active")
+
+    p = sub.add_parser("models", parents=[common, fmt], help="list registered models")
+    p.add_argument("--name", help="name pattern, SQL LIKE syntax (%% and _), case-insensitive")
+    p.add_argument("--prompts", action="store_true", help="include prompts")
+
+    p = sub.add_parser("model", parents=[common, fmt], help="show a model and its versions")
+    p.add_argument("name")
+
+    p = sub.add_parser("stage", parents=[common, fmt], help="move a model version to a stage")
+    p.add_argument("name")
+    p.add_argument("version")
+    p.add_argument("stage", help="None, Staging, Production or Archived")
+    p.add_argument(
+        "--archive-existing",
+        action="store_true",
+        help="move the versions now in that stage to Archived",
+    )
+
+    p = sub.add_parser("alias", parents=[common, fmt], help="set or delete a model alias")
+    p.add_argument("name")
+    p.add_argument("alias")
+    p.add_argument("version", nargs="?")
+    p.add_argument("--delete", action="store_true", help="delete the alias")
+    return parser
+
+
+def _first_positional(argv: Sequence[str]) -> str | None:
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+            continue
+        if arg == "--":
+            return None
+        if arg.startswith("-"):
+            skip = arg in _OPTIONS_WITH_VALUES
+            continue
+        return arg
+    return None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if _first_positional(argv) in COMMANDS:
+            args = build_command_parser().parse_args(argv)
+            return run_command(args)
+        args = build_parser().parse_args(argv)
+        return run_tui(args)
+    except StoreError as exc:
+        _fail(str(exc))
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # `mltui runs ... | head`: the reader left; say nothing.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+
+
+def _fail(message: str) -> None:
+    from .textfmt import safe_text
+
+    print(f"mltui: error: {safe_text(message)}", file=sys.stderr)
+
+
+def _resolve_uri(args: argparse.Namespace) -> str:
+    from .store.uri import resolve_tracking_uri
+
+    if getattr(args, "demo", False):
+        from .store.demo import ensure_demo_store
+
+        return ensure_demo_store()
+    return resolve_tracking_uri(args.uri or getattr(args, "uri_arg", None))
+
+
+def _open(args: argparse.Namespace):
+    from .store import open_store
+
+    return open_store(_resolve_uri(args), read_only=args.read_only)
+
+
+def run_command(args: argparse.Namespace) -> int:
+    from . import commands
+
+    with _open(args) as store:
+        handler = getattr(commands, f"cmd_{args.command}")
+        result = handler(store, args)
+    print_table_or_data(result, args.format if hasattr(args, "format") else "table")
+    return 0
+
+
+def run_tui(args: argparse.Namespace) -> int:
+    uri = _resolve_uri(args)
+    from .app import MltuiApp
+
+    app = MltuiApp(uri=uri, read_only=args.read_only, experiment=args.experiment)
+    app.run()
+    return app.return_code or 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,213 @@
+"""The non-interactive commands: each takes an open store and parsed args and
+returns a :class:`Tabular`."""
+
+from __future__ import annotations
+
+import argparse
+
+from .columns import DEFAULT_ATTRIBUTES, Column, parse_columns
+from .output import Tabular
+from .store.base import BaseStore
+from .store.entities import Experiment, ModelVersion, Run, ViewType
+from .store.errors import InvalidValue, ResourceNotFound
+from .store.search import ATTRIBUTE, METRIC, PARAM
+from .textfmt import first_line, format_iso, format_relative, safe_text
+
+MAX_DEFAULT_KEY_COLUMNS = 6
+
+
+def find_experiment(store: BaseStore, ref: str) -> Experiment:
+    """An experiment by name, else by id."""
+    exp = store.get_experiment_by_name(ref)
+    if exp is not None:
+        return exp
+    if ref.isdigit():
+        try:
+            return store.get_experiment(ref)
+        except ResourceNotFound:
+            pass
+    raise ResourceNotFound(f"No experiment named or numbered '{ref}' (see: mltui experiments)")
+
+
+def cmd_experiments(store: BaseStore, args: argparse.Namespace) -> Tabular:
+    exps = store.list_experiments(ViewType.parse(args.view))
+    columns = ["id", "name", "runs", "last_activity", "lifecycle", "description"]
+    rows, records = [], []
+    for e in exps:
+        rows.append([
+            e.experiment_id,
+            safe_text(e.name),
+            "" if e.run_count is None else str(e.run_count),
+            format_relative(e.last_activity),
+            e.lifecycle_stage,
+            safe_text(first_line(e.description)),
+        ])
+        records.append({
+            "id": e.experiment_id,
+            "name": e.name,
+            "runs": e.run_count,
+            "last_activity": format_iso(e.last_activity),
+            "lifecycle": e.lifecycle_stage,
+            "description": e.description,
+            "artifact_location": e.artifact_location,
+            "tags": e.tags,
+        })
+    return Tabular(columns, rows, records)
+
+
+def _default_columns(runs: list[Run]) -> list[Column]:
+    metric_keys = sorted({k for r in runs for k in r.metrics})
+    param_keys = sorted({k for r in runs for k in r.params})
+    cols = [Column(ATTRIBUTE, "run_id"), *(Column(ATTRIBUTE, a) for a in DEFAULT_ATTRIBUTES)]
+    cols += [Column(METRIC, k) for k in metric_keys[:MAX_DEFAULT_KEY_COLUMNS]]
+    cols += [Column(PARAM, k) for k in param_keys[:MAX_DEFAULT_KEY_COLUMNS]]
+    return cols
+
+
+def cmd_runs(store: BaseStore, args: argparse.Namespace) -> Tabular:
+    if args.max < 1:
+        raise InvalidValue("--max must be at least 1")
+    ids = [find_experiment(store, ref).experiment_id for ref in args.experiment]
+    runs: list[Run] = []
+    token = None
+    total = None
+    while len(runs) < args.max:
+        page = store.search_runs(
+            ids,
+            filter_string=args.filter,
+            order_by=args.order_by,
+            view=ViewType.parse(args.view),
+            max_results=min(1000, args.max - len(runs)),
+            page_token=token,
+            count_total=total is None,
+        )
+        total = page.total if total is None else total
+        runs.extend(page.runs)
+        token = page.next_page_token
+        if not token:
+            break
+    try:
+        columns = parse_columns(args.columns) if args.columns else _default_columns(runs)
+    except ValueError as exc:
+        raise InvalidValue(str(exc)) from None
+    table_rows = [[c.text(r) for c in columns] for r in runs]
+    records = []
+    for r in runs:
+        if args.columns:
+            records.append({c.spec: _raw(c, r) for c in columns})
+        else:
+            records.append(_run_record(r))
+    footer = None
+    if args.format == "table" and total is not None and total > len(runs):
+        footer = f"({len(runs)} of {total} runs; raise --max to see more)"
+    return Tabular([c.spec for c in columns], table_rows, records, footer=footer)
+
+
+def _raw(column: Column, run: Run):
+    value = column.value(run)
+    if column.kind == ATTRIBUTE and column.key in ("created", "start_time", "end_time"):
+        return format_iso(value)
+    return value
+
+
+def _run_record(run: Run) -> dict:
+    return {
+        "run_id": run.run_id,
+        "run_name": run.run_name,
+        "experiment_id": run.experiment_id,
+        "status": run.status,
+        "start_time": format_iso(run.start_time),
+        "end_time": format_iso(run.end_time),
+        "duration_ms": run.duration_ms,
+        "user_id": run.user_id,
+        "source": run.source,
+        "lifecycle_stage": run.lifecycle_stage,
+        "artifact_uri": run.artifact_uri,
+        "parent_run_id": run.parent_run_id,
+        "metrics": {k: m.value for k, m in run.metrics.items()},
+        "params": dict(run.params),
+        "tags": dict(run.tags),
+    }
+
+
+def cmd_models(store: BaseStore, args: argparse.Namespace) -> Tabular:
+    models = store.search_registered_models(args.name, include_prompts=args.prompts)
+    columns = ["name", "latest", "versions", "stages", "aliases", "updated", "description"]
+    rows, records = [], []
+    for m in models:
+        stages = ", ".join(f"{s}:{n}" for s, n in sorted(m.stage_counts.items()))
+        aliases = ", ".join(f"@{a}→v{v}" for a, v in sorted(m.aliases.items()))
+        rows.append([
+            safe_text(m.name),
+            "" if m.latest_version is None else f"v{m.latest_version}",
+            str(m.version_count or 0),
+            safe_text(stages),
+            safe_text(aliases),
+            format_relative(m.last_updated_time),
+            safe_text(first_line(m.description)),
+        ])
+        records.append({
+            "name": m.name,
+            "latest": m.latest_version,
+            "versions": m.version_count,
+            "stages": m.stage_counts,
+            "aliases": m.aliases,
+            "updated": format_iso(m.last_updated_time),
+            "description": m.description,
+            "tags": m.tags,
+        })
+    return Tabular(columns, rows, records)
+
+
+def version_record(mv: ModelVersion) -> dict:
+    return {
+        "name": mv.name,
+        "version": mv.version,
+        "stage": mv.current_stage,
+        "aliases": mv.aliases,
+        "status": mv.status,
+        "run_id": mv.run_id,
+        "source": mv.source,
+        "created": format_iso(mv.creation_time),
+        "updated": format_iso(mv.last_updated_time),
+        "description": mv.description,
+        "tags": mv.tags,
+    }
+
+
+def versions_table(versions: list[ModelVersion], title: str | None = None) -> Tabular:
+    columns = ["version", "stage", "aliases", "status", "run_id", "created", "updated",
+               "description"]
+    rows = [
+        [
+            str(mv.version),
+            mv.current_stage,
+            safe_text(", ".join(f"@{a}" for a in mv.aliases)),
+            safe_text(mv.status),
+            mv.run_id,
+            format_relative(mv.creation_time),
+            format_relative(mv.last_updated_time),
+            safe_text(first_line(mv.description)),
+        ]
+        for mv in versions
+    ]
+    return Tabular(columns, rows, [version_record(mv) for mv in versions], title=title)
+
+
+def cmd_model(store: BaseStore, args: argparse.Namespace) -> Tabular:
+    model = store.get_registered_model(args.name)
+    versions = store.get_model_versions(args.name)
+    title = f"{safe_text(model.name)}: {len(versions)} versions"
+    if model.description:
+        title += f" — {safe_text(first_line(model.description))}"
+    table = versions_table(versions, title)
+    if args.format == "json":
+        table.records = [{
+            "name": model.name,
+            "description": model.description,
+            "tags": model.tags,
+            "aliases": model.aliases,
+            "versions": table.records,
+        }]
+    return table
+
