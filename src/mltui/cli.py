@@ -163,10 +163,12 @@ def run_command(args: argparse.Namespace) -> int:
 
 
 def run_tui(args: argparse.Namespace) -> int:
-    uri = _resolve_uri(args)
+    # Open the store before the UI starts: a wrong URI or a missing file is a
+    # one-line error on the command line, not a screen to quit from.
+    store = _open(args)
     from .app import MltuiApp
 
-    app = MltuiApp(uri=uri, read_only=args.read_only, experiment=args.experiment)
+    app = MltuiApp(store=store, read_only=args.read_only, experiment=args.experiment)
     app.run()
     return app.return_code or 0
 

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .entities import (
+    PARENT_RUN_TAG,
     Experiment,
     LoggedModel,
     Metric,
@@ -116,6 +117,42 @@ class BaseStore:
 
     def run_keys(self, experiment_ids: Sequence[str]) -> RunKeys:
         raise NotImplementedError
+
+    def search_run_ids(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str = "",
+        view: ViewType = ViewType.ACTIVE,
+    ) -> list[str]:
+        """Ids of every run matching ``filter_string`` (for "mark all")."""
+        ids: list[str] = []
+        token = None
+        while True:
+            page = self.search_runs(
+                experiment_ids, filter_string, (), view, max_results=1000, page_token=token,
+                count_total=False,
+            )
+            ids.extend(r.run_id for r in page.runs)
+            token = page.next_page_token
+            if not token:
+                return ids
+
+    def child_counts(
+        self,
+        experiment_ids: Sequence[str],
+        parent_ids: Sequence[str],
+        filter_string: str = "",
+        view: ViewType = ViewType.ACTIVE,
+    ) -> dict[str, int]:
+        """How many runs matching ``filter_string`` have each of ``parent_ids`` as parent."""
+        counts: dict[str, int] = {}
+        for pid in parent_ids:
+            clause = f"tags.`{PARENT_RUN_TAG}` = '{pid}'"
+            text = f"{filter_string} AND {clause}" if filter_string.strip() else clause
+            page = self.search_runs(experiment_ids, text, (), view, max_results=1)
+            if page.total:
+                counts[pid] = page.total
+        return counts
 
     def delete_runs(self, run_ids: Sequence[str]) -> None:
         self._unsupported("deleting runs")

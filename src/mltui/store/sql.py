@@ -18,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from .base import BaseStore, Capabilities, decode_page_token, encode_page_token
 from .entities import (
+    PARENT_RUN_TAG,
     RUN_NAME_TAG,
     DatasetInput,
     Experiment,
@@ -188,6 +189,22 @@ class SqlStore(SqlRegistryMixin, SqlWritesMixin, BaseStore):
                 ids.append(int(eid))
             except (TypeError, ValueError):
                 raise InvalidSearch(f"Invalid experiment id {eid!r}") from None
+        exps = self.schema["experiments"]
+        scope = self._experiment_scope(exps)
+        if scope and ids:
+            # As MLflow's workspace-aware store: runs of experiments in another
+            # workspace are invisible, even when asked for by id.
+            visible: set[int] = set()
+            with self._read() as conn:
+                for chunk in _chunks(ids):
+                    visible.update(
+                        conn.execute(
+                            sa.select(exps.c.experiment_id).where(
+                                exps.c.experiment_id.in_(chunk), *scope
+                            )
+                        ).scalars()
+                    )
+            ids = [i for i in ids if i in visible]
         return ids
 
     def search_runs(
@@ -236,6 +253,48 @@ class SqlStore(SqlRegistryMixin, SqlWritesMixin, BaseStore):
         page = [found[i] for i in ids if i in found]
         token = encode_page_token(offset + max_results) if more else None
         return RunPage(runs=page, total=total, next_page_token=token, offset=offset)
+
+    def _run_conditions(
+        self, experiment_ids: Sequence[str], filter_string: str, view: ViewType
+    ) -> list:
+        runs = self.schema["runs"]
+        return [
+            runs.c.experiment_id.in_(self._experiment_ids(experiment_ids)),
+            runs.c.lifecycle_stage.in_(view.stages),
+            *filter_conditions(self.schema, parse_filter(filter_string)),
+        ]
+
+    def search_run_ids(
+        self, experiment_ids: Sequence[str], filter_string: str = "",
+        view: ViewType = ViewType.ACTIVE,
+    ) -> list[str]:
+        runs = self.schema["runs"]
+        stmt = sa.select(runs.c.run_uuid).where(
+            *self._run_conditions(experiment_ids, filter_string, view)
+        )
+        with self._read() as conn:
+            return [rid for (rid,) in conn.execute(stmt)]
+
+    def child_counts(
+        self,
+        experiment_ids: Sequence[str],
+        parent_ids: Sequence[str],
+        filter_string: str = "",
+        view: ViewType = ViewType.ACTIVE,
+    ) -> dict[str, int]:
+        runs, tags = self.schema["runs"], self.schema["tags"]
+        where = self._run_conditions(experiment_ids, filter_string, view)
+        counts: dict[str, int] = {}
+        with self._read() as conn:
+            for chunk in _chunks(list(parent_ids)):
+                stmt = (
+                    sa.select(tags.c.value, sa.func.count())
+                    .select_from(runs.join(tags, tags.c.run_uuid == runs.c.run_uuid))
+                    .where(tags.c.key == PARENT_RUN_TAG, tags.c.value.in_(chunk), *where)
+                    .group_by(tags.c.value)
+                )
+                counts.update({pid: n for pid, n in conn.execute(stmt)})
+        return counts
 
     def _load_runs(self, conn, ids: Sequence[str]) -> dict[str, Run]:
         """Runs by id, with latest metrics, params and tags (4 queries per chunk)."""
@@ -297,7 +356,7 @@ class SqlStore(SqlRegistryMixin, SqlWritesMixin, BaseStore):
     def get_run(self, run_id: str) -> RunDetail:
         with self._read() as conn:
             found = self._load_runs(conn, [run_id])
-            if run_id not in found:
+            if run_id not in found or not self._experiment_ids([found[run_id].experiment_id]):
                 raise ResourceNotFound(f"No run with id {run_id!r}")
             run = found[run_id]
             inputs = self._dataset_inputs(conn, run_id)
@@ -347,10 +406,11 @@ class SqlStore(SqlRegistryMixin, SqlWritesMixin, BaseStore):
         model_inputs = [
             src
             for (src,) in conn.execute(
-                sa.select(inputs.c.source_id).where(
-                    inputs.c.source_type == "MODEL_INPUT",
-                    inputs.c.destination_type == "RUN_INPUT",
-                    inputs.c.destination_id == run_id,
+                # MLflow writes a run's model inputs as RUN_INPUT(run) -> MODEL_INPUT(model)
+                sa.select(inputs.c.destination_id).where(
+                    inputs.c.source_type == "RUN_INPUT",
+                    inputs.c.source_id == run_id,
+                    inputs.c.destination_type == "MODEL_INPUT",
                 )
             )
         ]
@@ -453,7 +513,7 @@ class SqlStore(SqlRegistryMixin, SqlWritesMixin, BaseStore):
             return []
         stmt = (
             sa.select(table)
-            .where(table.c.experiment_id == int(experiment_id))
+            .where(table.c.experiment_id.in_(self._experiment_ids([experiment_id])))
             .order_by(table.c.creation_timestamp_ms.desc())
         )
         with self._read() as conn:

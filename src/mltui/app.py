@@ -1,0 +1,144 @@
+"""The application: screen stack, global keys, command palette, the open store."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from .background import run_blocking
+from .config import Settings, State, config_dir, load_settings
+from .palette import MltuiCommands
+from .store.base import BaseStore
+from .store.entities import Experiment
+from .textfmt import safe_text
+
+log = logging.getLogger("mltui")
+
+
+class MessageScreen(Screen):
+    """Shown when there is nothing else to show (e.g. the store failed to open)."""
+
+    BINDINGS = [Binding("q,escape", "app.quit", "Quit")]
+
+    def __init__(self, message: str):
+        super().__init__()
+        self.message = message
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text(safe_text(self.message), style="bold red"), id="message")
+        yield Footer()
+
+
+class MltuiApp(App):
+    CSS_PATH = "mltui.tcss"
+    TITLE = "mltui"
+    COMMANDS = App.COMMANDS | {MltuiCommands}
+    BINDINGS = [
+        Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("question_mark", "help", "Help", id="app.help"),
+        Binding("colon", "command_palette", "Palette", show=False, id="app.palette"),
+    ]
+
+    def __init__(
+        self,
+        uri: str = "",
+        *,
+        store: BaseStore | None = None,
+        read_only: bool = False,
+        experiment: str | None = None,
+        settings: Settings | None = None,
+    ):
+        self.settings = settings or load_settings()
+        super().__init__()
+        self.uri = uri or (store.uri if store else "")
+        self.store: BaseStore | None = store
+        self.read_only = read_only
+        self.initial_experiment = experiment
+        self.state = State()
+        self.theme = self.settings.theme if self.settings.theme in self.available_themes else \
+            "textual-dark"
+        _setup_logging()
+
+    @property
+    def store_label(self) -> str:
+        if self.store is None:
+            return self.uri
+        uri = self.store.display_uri
+        if len(uri) > 40:
+            uri = "…" + uri[-39:]
+        return uri
+
+    def on_mount(self) -> None:
+        if self.settings.keymap:
+            self.set_keymap(self.settings.keymap)
+        for problem in self.settings.problems:
+            self.notify(problem, severity="warning", timeout=10)
+        if self.store is None:
+            from .store import open_store
+
+            run_blocking(self, open_store, self.uri, done=self._store_ready,
+                         failed=self._store_failed, group="open-store", description="open store")
+            self.push_screen(MessageScreen(f"Opening {self.uri} …"))
+        else:
+            self._store_ready(self.store)
+
+    def _store_ready(self, store: BaseStore) -> None:
+        from .screens.experiments import ExperimentsScreen
+
+        self.store = store
+        if self.read_only:
+            store.read_only = True
+        if len(self.screen_stack) > 1:
+            self.pop_screen()
+        self.push_screen(ExperimentsScreen())
+        if self.initial_experiment:
+            run_blocking(self, self._find_experiment, self.initial_experiment,
+                         done=lambda exp: self.open_runs([exp]), group="find-experiment")
+
+    def _find_experiment(self, ref: str) -> Experiment:
+        from .commands import find_experiment
+
+        return find_experiment(self.store, ref)
+
+    def _store_failed(self, message: str) -> None:
+        self.switch_screen(MessageScreen(f"Cannot open {self.uri}:\n{message}\n\nq quits."))
+
+    def open_runs(self, experiments: list[Experiment]) -> None:
+        from .screens.runs import RunsScreen
+
+        self.push_screen(RunsScreen(experiments))
+
+    def action_help(self) -> None:
+        from .screens.help import HelpScreen
+
+        if isinstance(self.screen, HelpScreen):
+            return
+        self.push_screen(HelpScreen(self.screen))
+
+    def on_unmount(self) -> None:
+        if self.store is not None:
+            self.store.close()
+
+
+def _setup_logging() -> None:
+    """Unexpected errors go to a log file, never onto the screen."""
+    if log.handlers:
+        return
+    try:
+        folder = Path(config_dir()).parent.parent / ".cache" / "mltui"
+        from platformdirs import user_log_dir
+
+        folder = Path(user_log_dir("mltui", appauthor=False))
+        folder.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(folder / "mltui.log", encoding="utf-8")
+    except OSError:
+        handler = logging.NullHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
