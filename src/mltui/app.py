@@ -42,6 +42,7 @@ class MltuiApp(App):
     BINDINGS = [
         Binding("q", "quit", "Quit", id="app.quit"),
         Binding("question_mark", "help", "Help", id="app.help"),
+        Binding("m", "models", "Models", id="app.models"),
         Binding("colon", "command_palette", "Palette", show=False, id="app.palette"),
     ]
 
@@ -113,6 +114,16 @@ class MltuiApp(App):
         from .screens.runs import RunsScreen
 
         self.push_screen(RunsScreen(experiments))
+
+    def action_models(self) -> None:
+        from .screens.models import ModelsScreen
+
+        if self.store is None or isinstance(self.screen, ModelsScreen):
+            return
+        if not self.store.capabilities.registry:
+            self.notify("This store has no model registry", severity="warning")
+            return
+        self.push_screen(ModelsScreen())
 
     def action_help(self) -> None:
         from .screens.help import HelpScreen

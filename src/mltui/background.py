@@ -29,7 +29,8 @@ def describe_error(exc: BaseException) -> str:
         return str(exc)
     log.error("unexpected error\n%s", "".join(traceback.format_exception(exc)))
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return f"Unexpected {type(exc).__name__}: {text}" if text else f"Unexpected {type(exc).__name__}"
+    name = type(exc).__name__
+    return f"Unexpected {name}: {text}" if text else f"Unexpected {name}"
 
 
 def run_blocking(

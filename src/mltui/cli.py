@@ -15,7 +15,7 @@ from . import __version__
 from .output import print_table_or_data
 from .store.errors import StoreError
 
-COMMANDS = ("experiments", "runs", "models", "model")
+COMMANDS = ("experiments", "runs", "models", "model", "stage", "alias")
 _OPTIONS_WITH_VALUES = {"--uri", "--experiment", "-e"}
 
 

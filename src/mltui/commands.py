@@ -211,3 +211,37 @@ def cmd_model(store: BaseStore, args: argparse.Namespace) -> Tabular:
         }]
     return table
 
+
+
+def cmd_stage(store: BaseStore, args: argparse.Namespace) -> Tabular:
+    """Move a version to a stage, as ``MlflowClient.transition_model_version_stage``."""
+    before = store.get_model_versions(args.name)
+    mv = store.transition_stage(args.name, args.version, args.stage, args.archive_existing)
+    archived = [
+        v for v in before
+        if args.archive_existing and v.version != mv.version and v.current_stage == mv.current_stage
+    ]
+    title = f"{safe_text(mv.name)} v{mv.version} is now in {mv.current_stage}"
+    if archived:
+        title += "; archived " + ", ".join(f"v{v.version}" for v in archived)
+    return versions_table([mv], title)
+
+
+def cmd_alias(store: BaseStore, args: argparse.Namespace) -> Tabular:
+    """Set, move or delete an alias, as ``MlflowClient.set/delete_registered_model_alias``."""
+    model = store.get_registered_model(args.name)
+    previous = model.aliases.get(args.alias)
+    if args.delete:
+        if args.version is not None:
+            raise InvalidValue("Give either a VERSION or --delete, not both")
+        store.delete_alias(args.name, args.alias)
+        title = (f"Deleted @{safe_text(args.alias)} (was v{previous})" if previous is not None
+                 else f"@{safe_text(args.alias)} did not exist; nothing changed")
+        return Tabular([], [], [{"alias": args.alias, "deleted": previous is not None}],
+                       title=title)
+    if args.version is None:
+        raise InvalidValue("Give the VERSION the alias should point to (or --delete)")
+    store.set_alias(args.name, args.alias, args.version)
+    mv = store.get_model_version(args.name, args.version)
+    moved = f" (moved from v{previous})" if previous not in (None, mv.version) else ""
+    return versions_table([mv], f"@{safe_text(args.alias)} → v{mv.version}{moved}")

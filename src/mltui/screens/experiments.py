@@ -82,7 +82,9 @@ as MLflow's UI does when you tick several experiments.
         self._fill_table()
 
     def update_status(self, loading: bool = False) -> None:
-        count = "loading…" if loading else f"{len(self.shown)} of {len(self.experiments)} experiments"
+        count = (
+            "loading…" if loading else f"{len(self.shown)} of {len(self.experiments)} experiments"
+        )
         self.query_one(StatusBar).show(
             (self.app.store_label, "bold"),
             ("experiments", "bold cyan"),

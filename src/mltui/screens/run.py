@@ -66,7 +66,9 @@ prefix are MLflow's own system tags (user, source, parent run, note).
 
     def _show_info(self, run: Run) -> None:
         self.query_one(StatusBar).show(
-            (self.app.store_label, "bold"), ("run", "dim"), (run.run_name or run.run_id, "bold cyan"),
+            (self.app.store_label, "bold"),
+            ("run", "dim"),
+            (run.run_name or run.run_id, "bold cyan"),
             f"{STATUS_SYMBOLS.get(run.status, '?')} {run.status}",
             ("deleted", "red") if run.lifecycle_stage == "deleted" else None,
         )
@@ -109,8 +111,10 @@ prefix are MLflow's own system tags (user, source, parent run, note).
         io = Text()
         io.append("Datasets\n", style="bold")
         for ds in detail.inputs:
-            io.append(f"  {safe_text(ds.name)}  digest {safe_text(ds.digest)}"
-                      f"  context {safe_text(ds.context or '-')}  source {safe_text(ds.source_type)}\n")
+            io.append(
+                f"  {safe_text(ds.name)}  digest {safe_text(ds.digest)}"
+                f"  context {safe_text(ds.context or '-')}  source {safe_text(ds.source_type)}\n"
+            )
         if not detail.inputs:
             io.append("  none\n", style="dim")
         io.append("\nLogged models (outputs)\n", style="bold")

@@ -183,6 +183,43 @@ class BaseStore:
     def list_logged_models(self, experiment_id: str) -> list[LoggedModel]:
         self._unsupported("logged models")
 
+    # registry writes: every backend makes them as MLflow's own store would.
+    # ``expected_*`` arguments carry what the user saw; a backend that can
+    # raises ConflictError when the row changed in between.
+    def transition_stage(
+        self, name: str, version: int, stage: str, archive_existing: bool = False,
+        expected_last_updated=None,
+    ) -> ModelVersion:
+        self._unsupported("stage transitions")
+
+    def set_alias(self, name: str, alias: str, version: int, expected_previous=None) -> None:
+        self._unsupported("aliases")
+
+    def delete_alias(self, name: str, alias: str, expected_version=None) -> None:
+        self._unsupported("aliases")
+
+    def set_model_tag(self, name: str, key: str, value: str) -> None:
+        self._unsupported("model tags")
+
+    def delete_model_tag(self, name: str, key: str) -> None:
+        self._unsupported("model tags")
+
+    def set_version_tag(self, name: str, version: int, key: str, value: str) -> None:
+        self._unsupported("version tags")
+
+    def delete_version_tag(self, name: str, version: int, key: str) -> None:
+        self._unsupported("version tags")
+
+    def update_model_description(
+        self, name: str, description: str, expected_last_updated=None
+    ) -> None:
+        self._unsupported("editing descriptions")
+
+    def update_version_description(
+        self, name: str, version: int, description: str, expected_last_updated=None
+    ) -> None:
+        self._unsupported("editing descriptions")
+
     # helpers ---------------------------------------------------------------
     def check_writable(self, what: str = "this change") -> None:
         if self.read_only:

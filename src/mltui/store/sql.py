@@ -34,6 +34,7 @@ from .entities import (
 from .errors import InvalidSearch, ResourceNotFound, StoreError
 from .search import parse_filter, parse_order_by
 from .sql_registry import SqlRegistryMixin
+from .sql_registry_writes import SqlRegistryWritesMixin
 from .sql_schema import Schema, create_engine, describe_db_error, safe_uri
 from .sql_search import filter_conditions, order_clauses
 from .sql_writes import SqlWritesMixin
@@ -60,7 +61,7 @@ def _chunks(items: Sequence[str], size: int = _CHUNK) -> Iterable[Sequence[str]]
         yield items[i : i + size]
 
 
-class SqlStore(SqlRegistryMixin, SqlWritesMixin, BaseStore):
+class SqlStore(SqlRegistryMixin, SqlRegistryWritesMixin, SqlWritesMixin, BaseStore):
     kind = "sql"
     capabilities = Capabilities()
 

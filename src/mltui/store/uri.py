@@ -14,9 +14,9 @@ def has_mlruns_data(folder: str | Path = MLRUNS_DIR) -> bool:
     try:
         with os.scandir(folder) as entries:
             for entry in entries:
-                if entry.is_dir() and entry.name.isdigit():
-                    if os.path.lexists(os.path.join(entry.path, "meta.yaml")):
-                        return True
+                meta = os.path.join(entry.path, "meta.yaml")
+                if entry.is_dir() and entry.name.isdigit() and os.path.lexists(meta):
+                    return True
     except OSError:
         return False
     return False

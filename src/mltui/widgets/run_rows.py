@@ -68,7 +68,7 @@ class RunRows:
         if counts:
             self.child_counts.update(counts)
         while len(self.pages) > self.max_pages:
-            old, dropped = self.pages.popitem(last=False)
+            _, dropped = self.pages.popitem(last=False)
             for run in dropped:
                 if run.run_id not in self._expanded:
                     self.child_counts.pop(run.run_id, None)

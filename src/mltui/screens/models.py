@@ -1,0 +1,206 @@
+"""The model registry: every registered model, filtered by name as you type."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import DataTable, Footer, Input
+
+from ..background import run_blocking
+from ..store.entities import STAGES, RegisteredModel
+from ..textfmt import first_line, format_relative, safe_text, truncate
+from ..widgets.status_bar import StatusBar
+
+STAGE_LETTERS = {"None": "N", "Staging": "S", "Production": "P", "Archived": "A"}
+
+
+def name_pattern(text: str) -> str | None:
+    """What the filter box means, as an ILIKE pattern: plain text matches anywhere
+    (as MLflow's UI searches), text with % or _ is used as typed."""
+    text = text.strip()
+    if not text:
+        return None
+    if "%" in text or "_" in text:
+        return text
+    return f"%{text}%"
+
+
+def stage_summary(model: RegisteredModel) -> Text:
+    out = Text()
+    for stage in STAGES:
+        n = model.stage_counts.get(stage)
+        if n:
+            style = {"Production": "bold green", "Staging": "yellow", "Archived": "dim"}.get(
+                stage, "")
+            out.append(f"{STAGE_LETTERS[stage]}:{n} ", style=style)
+    return out
+
+
+class ModelsScreen(Screen):
+    BINDINGS = [
+        Binding("slash,f", "filter", "Filter", id="models.filter"),
+        Binding("enter", "open", "Versions", id="models.open"),
+        Binding("P", "toggle_prompts", "Prompts", id="models.prompts"),
+        Binding("r,ctrl+r", "reload", "Reload", show=False, id="models.reload"),
+        Binding("escape", "escape", "Back", show=False),
+        Binding("backspace", "back", "Back", show=False),
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+        Binding("g", "top", "Top", show=False),
+        Binding("G", "bottom", "Bottom", show=False),
+    ]
+
+    HELP = """\
+The model registry keeps named models. Each version points at a model a run
+logged; versions move through stages (None → Staging → Production → Archived)
+and may carry aliases such as @champion that serving code loads by name.
+
+/ filters by name (plain text matches anywhere; % and _ are SQL LIKE wildcards,
+case-insensitive). Prompts (MLflow's prompt registry) are hidden; P shows them.
+Columns: N/S/P/A count the versions in each stage.
+"""
+
+    DEFAULT_CSS = """
+    ModelsScreen > Input { display: none; border: tall $accent; }
+    ModelsScreen > Input.visible { display: block; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.models: list[RegisteredModel] = []
+        self.filter_text = ""
+        self.include_prompts = False
+        self._debounce: Timer | None = None
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar()
+        yield Input(placeholder="model name (plain text, or a LIKE pattern with % and _)",
+                    id="model-filter")
+        yield DataTable(id="models", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    @property
+    def table(self) -> DataTable:
+        return self.query_one("#models", DataTable)
+
+    def on_mount(self) -> None:
+        self.table.add_columns("Name", "Latest", "Versions", "Stages", "Aliases", "Updated",
+                               "Description", "Tags")
+        self.table.focus()
+        self.action_reload()
+
+    def action_reload(self) -> None:
+        self.update_status(loading=True)
+        run_blocking(self, self.app.store.search_registered_models,
+                     name_pattern(self.filter_text), self.include_prompts,
+                     done=self._loaded, failed=self._failed, group="models")
+
+    def _failed(self, message: str) -> None:
+        self.notify(message, severity="error", timeout=10)
+        self.update_status()
+
+    def _loaded(self, models: list[RegisteredModel]) -> None:
+        current = self.current
+        self.models = models
+        table = self.table
+        table.clear()
+        for m in models:
+            name = Text(safe_text(m.name))
+            if m.is_prompt:
+                name.append(" (prompt)", style="dim")
+            aliases = " ".join(f"@{a}→v{v}" for a, v in sorted(m.aliases.items()))
+            tags = ", ".join(f"{k}={v}" for k, v in sorted(m.tags.items())
+                             if not k.startswith("mlflow."))
+            table.add_row(
+                name,
+                "" if m.latest_version is None else f"v{m.latest_version}",
+                Text(str(m.version_count or 0), justify="right"),
+                stage_summary(m),
+                Text(truncate(safe_text(aliases), 36), style="cyan"),
+                format_relative(m.last_updated_time),
+                Text(truncate(safe_text(first_line(m.description)), 40)),
+                Text(truncate(safe_text(tags), 30)),
+            )
+        if current is not None:
+            names = [m.name for m in models]
+            if current.name in names:
+                table.move_cursor(row=names.index(current.name))
+        self.update_status()
+
+    def update_status(self, loading: bool = False) -> None:
+        self.query_one(StatusBar).show(
+            (self.app.store_label, "bold"),
+            ("models", "bold cyan"),
+            "loading…" if loading else f"{len(self.models)} registered models",
+            (f"name: {self.filter_text}", "magenta") if self.filter_text else None,
+            ("incl. prompts", "yellow") if self.include_prompts else None,
+            ("read-only", "dim") if self.app.store.read_only else None,
+        )
+
+    @property
+    def current(self) -> RegisteredModel | None:
+        row = self.table.cursor_row
+        if 0 <= row < len(self.models):
+            return self.models[row]
+        return None
+
+    def action_filter(self) -> None:
+        box = self.query_one("#model-filter", Input)
+        box.add_class("visible")
+        box.focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self.filter_text = event.value
+        # the store filters; wait for a pause in typing before asking it
+        if self._debounce is not None:
+            self._debounce.stop()
+        self._debounce = self.set_timer(0.15, self.action_reload)
+
+    def on_input_submitted(self, _event: Input.Submitted) -> None:
+        self.table.focus()
+
+    def action_escape(self) -> None:
+        box = self.query_one("#model-filter", Input)
+        if box.has_focus or self.filter_text:
+            box.value = ""
+            box.remove_class("visible")
+            self.table.focus()
+        else:
+            self.action_back()
+
+    def action_back(self) -> None:
+        if len(self.app.screen_stack) > 2:
+            self.app.pop_screen()
+
+    def action_toggle_prompts(self) -> None:
+        self.include_prompts = not self.include_prompts
+        self.action_reload()
+
+    def action_open(self) -> None:
+        model = self.current
+        if model is not None:
+            from .versions import VersionsScreen
+
+            self.app.push_screen(VersionsScreen(model.name))
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_open()
+
+    def action_cursor_down(self) -> None:
+        self.table.action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        self.table.action_cursor_up()
+
+    def action_top(self) -> None:
+        self.table.move_cursor(row=0)
+
+    def action_bottom(self) -> None:
+        self.table.move_cursor(row=len(self.models) - 1)
+
+    def on_screen_resume(self) -> None:
+        self.action_reload()

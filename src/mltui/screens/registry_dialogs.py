@@ -1,0 +1,358 @@
+"""Dialogs for registry changes: stage menu and confirmation, alias, tags,
+description editor. Each says exactly what will change before it changes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.suggester import SuggestFromList
+from textual.widgets import Checkbox, DataTable, Input, Label, OptionList, Static, TextArea
+from textual.widgets.option_list import Option
+
+from ..store.entities import STAGES, ModelVersion
+from ..store.errors import InvalidValue
+from ..store.registry_rules import ACTIVE_STAGES, check_alias, check_tag
+from ..textfmt import safe_multiline, safe_text
+from .dialogs import DIALOG_CSS, ConfirmDialog, PromptDialog
+
+
+class StageMenu(ModalScreen[str | None]):
+    """Pick the stage to move a version to."""
+
+    DEFAULT_CSS = DIALOG_CSS.format(name="StageMenu") + "StageMenu OptionList { height: 6; }"
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, version: ModelVersion):
+        super().__init__()
+        self.version = version
+
+    def compose(self) -> ComposeResult:
+        v = self.version
+        with Vertical():
+            yield Label(Text(f"Move {safe_text(v.name)} v{v.version} (now {v.current_stage}) to:"),
+                        classes="title")
+            options = []
+            for stage in STAGES:
+                label = Text(stage)
+                if stage == v.current_stage:
+                    label.append("  (current)", style="dim")
+                options.append(Option(label, id=stage))
+            yield OptionList(*options)
+            yield Static(Text("↑↓ choose   enter: next   escape: cancel", style="dim"))
+
+    def on_mount(self) -> None:
+        menu = self.query_one(OptionList)
+        current = STAGES.index(self.version.current_stage) if self.version.current_stage in \
+            STAGES else 0
+        # start on the usual next step: None→Staging→Production
+        menu.highlighted = min(current + 1, 2) if current < 2 else current
+        menu.focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+def transition_effect(
+    version: ModelVersion, stage: str, archive: bool, versions: list[ModelVersion]
+) -> str:
+    """What a transition will change, line by line."""
+    lines = [f"{version.name} v{version.version}: {version.current_stage} → {stage}"]
+    if archive and stage in ACTIVE_STAGES:
+        others = [v for v in versions if v.current_stage == stage and v.version != version.version]
+        if others:
+            lines.append(
+                "Also moved to Archived: " + ", ".join(f"v{v.version}" for v in others)
+                + f" (now {stage})"
+            )
+        else:
+            lines.append(f"No other version is in {stage}; nothing else changes.")
+    else:
+        same = [v for v in versions if v.current_stage == stage and v.version != version.version]
+        if same and stage in ACTIVE_STAGES:
+            lines.append(
+                f"{', '.join(f'v{v.version}' for v in same)} stay in {stage} "
+                "(press a to archive them)"
+            )
+    lines.append("last_updated_time changes on the version and on the model.")
+    return "\n".join(lines)
+
+
+class StageConfirm(ModalScreen[bool | None]):
+    """Confirm a transition; ``a`` toggles "archive existing versions in that stage".
+    Dismisses with the archive flag, or None when cancelled."""
+
+    DEFAULT_CSS = DIALOG_CSS.format(name="StageConfirm")
+    BINDINGS = [
+        Binding("y", "confirm", "Confirm"),
+        Binding("a", "toggle_archive", "Archive existing"),
+        Binding("n,escape", "cancel", "Cancel"),
+    ]
+
+    def __init__(self, version: ModelVersion, stage: str, versions: list[ModelVersion]):
+        super().__init__()
+        self.version = version
+        self.stage = stage
+        self.versions = versions
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(Text(f"Move to {self.stage}?"), classes="title")
+            yield Static(id="effect", classes="body")
+            box = Checkbox(f"Archive existing versions in {self.stage}", False, id="archive")
+            box.disabled = self.stage not in ACTIVE_STAGES
+            yield box
+            yield Static(Text("y / enter: confirm   a: toggle archive   n / escape: cancel",
+                              style="dim"))
+
+    def on_mount(self) -> None:
+        self._show()
+        self.query_one("#archive", Checkbox).focus()
+
+    def _show(self) -> None:
+        archive = self.query_one("#archive", Checkbox).value
+        self.query_one("#effect", Static).update(
+            Text(safe_multiline(transition_effect(self.version, self.stage, archive,
+                                                  self.versions)))
+        )
+
+    def on_checkbox_changed(self, _event: Checkbox.Changed) -> None:
+        self._show()
+
+    def key_enter(self) -> None:
+        self.action_confirm()
+
+    def action_toggle_archive(self) -> None:
+        box = self.query_one("#archive", Checkbox)
+        if not box.disabled:
+            box.value = not box.value
+
+    def action_confirm(self) -> None:
+        self.dismiss(self.query_one("#archive", Checkbox).value)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class AliasDialog(ModalScreen[str | None]):
+    """Set or move an alias onto a version, saying where it moves from."""
+
+    DEFAULT_CSS = DIALOG_CSS.format(name="AliasDialog")
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, version: ModelVersion, aliases: dict[str, int]):
+        super().__init__()
+        self.version = version
+        self.aliases = aliases
+
+    def compose(self) -> ComposeResult:
+        v = self.version
+        with Vertical():
+            yield Label(Text(f"Alias for {safe_text(v.name)} v{v.version}"), classes="title")
+            yield Input(
+                placeholder="alias name, e.g. champion",
+                suggester=SuggestFromList(sorted(self.aliases), case_sensitive=True),
+            )
+            yield Static(id="alias-effect", classes="body")
+            existing = ", ".join(f"@{a}→v{n}" for a, n in sorted(self.aliases.items()))
+            yield Static(Text(f"existing: {safe_text(existing) or 'none'}   →: complete   "
+                              "enter: set   escape: cancel", style="dim"))
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+
+    def effect(self, alias: str) -> tuple[str, bool]:
+        if not alias:
+            return "", False
+        try:
+            check_alias(alias)
+        except InvalidValue as exc:
+            return str(exc), False
+        current = self.aliases.get(alias)
+        if current is None:
+            return f"New alias @{alias} → v{self.version.version}", True
+        if current == self.version.version:
+            return f"@{alias} already points to v{current}; nothing changes", True
+        return f"@{alias} moves from v{current} to v{self.version.version}", True
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        text, ok = self.effect(event.value.strip())
+        widget = self.query_one("#alias-effect", Static)
+        widget.update(Text(safe_text(text), style="" if ok else "red"))
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        alias = event.value.strip()
+        text, ok = self.effect(alias)
+        if ok:
+            self.dismiss(alias)
+        elif text:
+            self.query_one("#alias-effect", Static).update(Text(safe_text(text), style="red"))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class PickDialog(ModalScreen[str | None]):
+    """Pick one of a few strings."""
+
+    DEFAULT_CSS = DIALOG_CSS.format(name="PickDialog") + (
+        "PickDialog OptionList { height: auto; max-height: 12; }"
+    )
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, title: str, choices: list[str]):
+        super().__init__()
+        self._title = title
+        self.choices = choices
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(Text(safe_text(self._title)), classes="title")
+            yield OptionList(*[Option(Text(safe_text(c)), id=str(i))
+                               for i, c in enumerate(self.choices)])
+
+    def on_mount(self) -> None:
+        self.query_one(OptionList).focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(self.choices[int(event.option.id)])
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class TagsDialog(ModalScreen[None]):
+    """List tags; a adds, e / enter edits, d deletes. Writes go through ``save``
+    and ``delete`` (called in a worker by the owner) and the list reloads."""
+
+    DEFAULT_CSS = DIALOG_CSS.format(name="TagsDialog") + "TagsDialog DataTable { height: 12; }"
+    BINDINGS = [
+        Binding("a", "add", "Add"),
+        Binding("e", "edit", "Edit"),
+        Binding("d", "delete", "Delete"),
+        Binding("escape,q", "close", "Close"),
+    ]
+
+    def __init__(
+        self,
+        title: str,
+        tags: dict[str, str],
+        save: Callable[[str, str], None],
+        delete: Callable[[str], None],
+    ):
+        super().__init__()
+        self._title = title
+        self.tags = dict(tags)
+        self.save = save
+        self.delete = delete
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(Text(safe_text(self._title)), classes="title")
+            yield DataTable(cursor_type="row", id="tags")
+            yield Static(Text("a: add   e/enter: edit   d: delete   escape: close", style="dim"))
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns("Key", "Value")
+        self.show_tags(self.tags)
+        table.focus()
+
+    def show_tags(self, tags: dict[str, str]) -> None:
+        self.tags = dict(tags)
+        table = self.query_one(DataTable)
+        table.clear()
+        for key, value in sorted(self.tags.items()):
+            table.add_row(Text(safe_text(key)), Text(safe_text(value)[:200]), key=key)
+
+    def _current_key(self) -> str | None:
+        keys = sorted(self.tags)
+        row = self.query_one(DataTable).cursor_row
+        return keys[row] if 0 <= row < len(keys) else None
+
+    def action_add(self) -> None:
+        def got_key(key: str | None) -> None:
+            if key:
+                self._ask_value(key, self.tags.get(key, ""))
+
+        self.app.push_screen(PromptDialog("New tag: key", validate=_tag_key_problem), got_key)
+
+    def _ask_value(self, key: str, value: str) -> None:
+        def got_value(new: str | None) -> None:
+            if new is not None:
+                self.save(key, new)
+
+        self.app.push_screen(PromptDialog(f"Value of tag {key}", value), got_value)
+
+    def action_edit(self) -> None:
+        key = self._current_key()
+        if key is not None:
+            self._ask_value(key, self.tags[key])
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_edit()
+
+    def action_delete(self) -> None:
+        key = self._current_key()
+        if key is None:
+            return
+
+        def confirmed(ok: bool | None) -> None:
+            if ok:
+                self.delete(key)
+
+        self.app.push_screen(ConfirmDialog("Delete tag", f"Delete tag {key}?", "Delete",
+                                           danger=True), confirmed)
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+def _tag_key_problem(key: str) -> str | None:
+    try:
+        check_tag(key, "")
+    except InvalidValue as exc:
+        return str(exc)
+    return None
+
+
+class TextEditor(ModalScreen[str | None]):
+    """Multi-line editor for descriptions: ctrl+s saves, escape cancels."""
+
+    DEFAULT_CSS = DIALOG_CSS.format(name="TextEditor") + """
+    TextEditor > Vertical { height: 80%; max-width: 110; }
+    TextEditor TextArea { height: 1fr; }
+    """
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Save", priority=True),
+        Binding("escape", "cancel", "Cancel"),
+    ]
+
+    def __init__(self, title: str, text: str):
+        super().__init__()
+        self._title = title
+        self._text = text
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(Text(safe_text(self._title)), classes="title")
+            yield TextArea(self._text, soft_wrap=True, show_line_numbers=False)
+            yield Static(Text("ctrl+s: save   escape: cancel (Markdown)", style="dim"))
+
+    def on_mount(self) -> None:
+        self.query_one(TextArea).focus()
+
+    def action_save(self) -> None:
+        self.dismiss(self.query_one(TextArea).text)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

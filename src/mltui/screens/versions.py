@@ -1,0 +1,365 @@
+"""The versions of one registered model: stage transitions, aliases, tags and
+descriptions, each a few keys away and confirmed before it is written."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Markdown
+
+from ..background import run_blocking
+from ..store.entities import STAGES, ModelVersion, RegisteredModel
+from ..textfmt import first_line, format_relative, safe_multiline, safe_text, truncate
+from ..widgets.status_bar import StatusBar
+from .dialogs import ConfirmDialog
+from .registry_dialogs import (
+    AliasDialog,
+    PickDialog,
+    StageConfirm,
+    StageMenu,
+    TagsDialog,
+    TextEditor,
+)
+
+STAGE_STYLE = {"Production": "bold green", "Staging": "yellow", "Archived": "dim", "None": ""}
+STAGE_FILTERS: tuple[str | None, ...] = (None, *STAGES)
+
+
+class VersionsScreen(Screen):
+    BINDINGS = [
+        Binding("s", "stage", "Stage", id="versions.stage"),
+        Binding("a", "alias", "Alias", id="versions.alias"),
+        Binding("A", "delete_alias", "Del alias", id="versions.delete_alias"),
+        Binding("t", "version_tags", "Tags", id="versions.tags"),
+        Binding("T", "model_tags", "Model tags", show=False, id="versions.model_tags"),
+        Binding("d", "version_description", "Describe", id="versions.describe"),
+        Binding("D", "model_description", "Model desc", show=False,
+                id="versions.model_describe"),
+        Binding("f", "stage_filter", "Stage filter", id="versions.filter"),
+        Binding("enter", "open_run", "Source run", id="versions.run"),
+        Binding("r,ctrl+r", "reload", "Reload", show=False, id="versions.reload"),
+        Binding("escape,backspace", "back", "Back", show=False),
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+    ]
+
+    HELP = """\
+Versions of one registered model, newest first.
+
+s moves the version under the cursor to a stage (None, Staging, Production,
+Archived). The confirmation shows exactly what changes; press a there to also
+archive the versions now in that stage (off by default, as in MLflow).
+a sets or moves an alias (@champion) to this version; A deletes one.
+t edits this version's tags, T the model's; d / D edit the descriptions.
+f filters by stage; enter opens the run that produced the version.
+
+Every change is one transaction, written as MLflow's client writes it. If the
+version changed since it was shown, nothing is written and you are told.
+"""
+
+    DEFAULT_CSS = """
+    VersionsScreen #description { height: auto; max-height: 12; border-bottom: solid $panel; }
+    VersionsScreen DataTable { height: 1fr; }
+    """
+
+    def __init__(self, name: str):
+        super().__init__()
+        self.model_name = name
+        self.model: RegisteredModel | None = None
+        self.versions: list[ModelVersion] = []
+        self.shown: list[ModelVersion] = []
+        self.stage_filter: str | None = None
+        self.run_names: dict[str, str] = {}
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar()
+        with VerticalScroll(id="description"):
+            yield Markdown("", id="model-description")
+        yield DataTable(id="versions", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    @property
+    def table(self) -> DataTable:
+        return self.query_one("#versions", DataTable)
+
+    @property
+    def store(self):
+        return self.app.store
+
+    def on_mount(self) -> None:
+        self.table.add_columns("Version", "Stage", "Aliases", "Created", "Updated",
+                               "Source run", "Status", "Description", "Tags")
+        self.table.focus()
+        self.action_reload()
+
+    # -- loading ----------------------------------------------------------------
+    def action_reload(self) -> None:
+        run_blocking(self, self._load, done=self._loaded, group="versions")
+
+    def _load(self):
+        model = self.store.get_registered_model(self.model_name)
+        versions = self.store.get_model_versions(self.model_name)
+        names = {}
+        for mv in versions:
+            if mv.run_id and mv.run_id not in names:
+                try:
+                    names[mv.run_id] = self.store.get_run(mv.run_id).run.run_name
+                except Exception:  # noqa: BLE001 - a missing run just shows its id
+                    names[mv.run_id] = ""
+        return model, versions, names
+
+    def _loaded(self, result) -> None:
+        self.model, self.versions, self.run_names = result
+        self.query_one("#model-description", Markdown).update(
+            safe_multiline(self.model.description) or "*No description (D adds one)*"
+        )
+        self._fill()
+
+    def _fill(self) -> None:
+        table = self.table
+        row = table.cursor_row
+        current = self.current
+        self.shown = [v for v in self.versions
+                      if self.stage_filter is None or v.current_stage == self.stage_filter]
+        table.clear()
+        for mv in self.shown:
+            run_name = self.run_names.get(mv.run_id) or mv.run_id[:8]
+            tags = ", ".join(f"{k}={v}" for k, v in sorted(mv.tags.items())
+                             if not k.startswith("mlflow."))
+            table.add_row(
+                Text(f"v{mv.version}", style="bold"),
+                Text(mv.current_stage, style=STAGE_STYLE.get(mv.current_stage, "")),
+                Text(" ".join(f"@{a}" for a in mv.aliases), style="cyan"),
+                format_relative(mv.creation_time),
+                format_relative(mv.last_updated_time),
+                Text(truncate(safe_text(run_name), 24)),
+                Text(safe_text(mv.status)),
+                Text(truncate(safe_text(first_line(mv.description)), 36)),
+                Text(truncate(safe_text(tags), 30)),
+                key=str(mv.version),
+            )
+        if current is not None and current.version in [v.version for v in self.shown]:
+            table.move_cursor(row=[v.version for v in self.shown].index(current.version))
+        elif self.shown:
+            table.move_cursor(row=min(row, len(self.shown) - 1))
+        self.update_status()
+
+    def update_status(self) -> None:
+        model = self.model
+        aliases = " ".join(f"@{a}→v{v}" for a, v in sorted(model.aliases.items())) if model \
+            else ""
+        self.query_one(StatusBar).show(
+            (self.app.store_label, "bold"),
+            ("model", "dim"),
+            (self.model_name, "bold cyan"),
+            f"{len(self.shown)} of {len(self.versions)} versions",
+            (f"stage: {self.stage_filter}", "magenta") if self.stage_filter else None,
+            (aliases, "cyan") if aliases else None,
+            ("read-only", "dim") if self.store.read_only else None,
+        )
+
+    @property
+    def current(self) -> ModelVersion | None:
+        row = self.table.cursor_row
+        if 0 <= row < len(self.shown):
+            return self.shown[row]
+        return None
+
+    def _refuse_read_only(self) -> bool:
+        if self.store.read_only:
+            self.notify("Read-only mode (--read-only): the registry cannot be changed",
+                        severity="warning")
+            return True
+        return False
+
+    def _write(self, fn, *args, done_message: str) -> None:
+        """Run a registry write in a worker; then reload this model in place."""
+        def done(_result) -> None:
+            self.notify(done_message)
+            self.action_reload()
+
+        def failed(message: str) -> None:
+            self.notify(message, severity="error", timeout=10)
+            self.action_reload()
+
+        run_blocking(self, fn, *args, done=done, failed=failed, group="registry-write",
+                     exclusive=False)
+
+    # -- stage -------------------------------------------------------------------
+    def action_stage(self) -> None:
+        mv = self.current
+        if mv is None or self._refuse_read_only():
+            return
+
+        def picked(stage: str | None) -> None:
+            if stage is None:
+                return
+            if stage == mv.current_stage:
+                self.notify(f"v{mv.version} is already in {stage}")
+                return
+
+            def confirmed(archive: bool | None) -> None:
+                if archive is None:
+                    return
+                self._write(self.store.transition_stage, mv.name, mv.version, stage, archive,
+                            mv.last_updated_time,
+                            done_message=f"{mv.name} v{mv.version} → {stage}"
+                            + (" (others archived)" if archive else ""))
+
+            self.app.push_screen(StageConfirm(mv, stage, self.versions), confirmed)
+
+        self.app.push_screen(StageMenu(mv), picked)
+
+    # -- aliases -----------------------------------------------------------------
+    def action_alias(self) -> None:
+        mv = self.current
+        if mv is None or self.model is None or self._refuse_read_only():
+            return
+        aliases = dict(self.model.aliases)
+
+        def chosen(alias: str | None) -> None:
+            if not alias or aliases.get(alias) == mv.version:
+                return
+            previous = aliases.get(alias)
+            moved = f" (moved from v{previous})" if previous is not None else ""
+            self._write(self.store.set_alias, mv.name, alias, mv.version, previous,
+                        done_message=f"@{alias} → v{mv.version}{moved}")
+
+        self.app.push_screen(AliasDialog(mv, aliases), chosen)
+
+    def action_delete_alias(self) -> None:
+        mv = self.current
+        if mv is None or self._refuse_read_only():
+            return
+        if not mv.aliases:
+            self.notify(f"v{mv.version} has no alias", severity="warning")
+            return
+
+        def delete(alias: str | None) -> None:
+            if not alias:
+                return
+
+            def confirmed(ok: bool | None) -> None:
+                if ok:
+                    self._write(self.store.delete_alias, mv.name, alias, mv.version,
+                                done_message=f"Deleted @{alias}")
+
+            self.app.push_screen(ConfirmDialog(
+                "Delete alias", f"Delete @{alias} (now → v{mv.version} of {mv.name})?\n"
+                "Code that loads models:/{name}@{alias} will stop finding it.".format(
+                    name=mv.name, alias=alias),
+                "Delete", danger=True), confirmed)
+
+        if len(mv.aliases) == 1:
+            delete(mv.aliases[0])
+        else:
+            self.app.push_screen(PickDialog("Delete which alias?", list(mv.aliases)), delete)
+
+    # -- tags ----------------------------------------------------------------------
+    def action_version_tags(self) -> None:
+        mv = self.current
+        if mv is None:
+            return
+        self._tags_dialog(
+            f"Tags of {mv.name} v{mv.version}", mv.tags,
+            lambda k, v: self.store.set_version_tag(mv.name, mv.version, k, v),
+            lambda k: self.store.delete_version_tag(mv.name, mv.version, k),
+            lambda: self.store.get_model_version(mv.name, mv.version).tags,
+        )
+
+    def action_model_tags(self) -> None:
+        if self.model is None:
+            return
+        name = self.model.name
+        self._tags_dialog(
+            f"Tags of model {name}", self.model.tags,
+            lambda k, v: self.store.set_model_tag(name, k, v),
+            lambda k: self.store.delete_model_tag(name, k),
+            lambda: self.store.get_registered_model(name).tags,
+        )
+
+    def _tags_dialog(self, title, tags, save, delete, reload) -> None:
+        if self._refuse_read_only():
+            return
+        dialog: TagsDialog
+
+        def after(fn, *args):
+            def job():
+                fn(*args)
+                return reload()
+
+            def done(new_tags):
+                dialog.show_tags(new_tags)
+                self.action_reload()
+
+            run_blocking(self, job, done=done, group="tag-write", exclusive=False)
+
+        dialog = TagsDialog(title, tags, lambda k, v: after(save, k, v),
+                            lambda k: after(delete, k))
+        self.app.push_screen(dialog)
+
+    # -- descriptions ------------------------------------------------------------
+    def action_version_description(self) -> None:
+        mv = self.current
+        if mv is None or self._refuse_read_only():
+            return
+
+        def saved(text: str | None) -> None:
+            if text is not None and text != mv.description:
+                self._write(self.store.update_version_description, mv.name, mv.version, text,
+                            mv.last_updated_time, done_message=f"Saved v{mv.version} description")
+
+        self.app.push_screen(TextEditor(f"Description of {mv.name} v{mv.version}",
+                                        mv.description), saved)
+
+    def action_model_description(self) -> None:
+        model = self.model
+        if model is None or self._refuse_read_only():
+            return
+
+        def saved(text: str | None) -> None:
+            if text is not None and text != model.description:
+                self._write(self.store.update_model_description, model.name, text,
+                            model.last_updated_time, done_message="Saved model description")
+
+        self.app.push_screen(TextEditor(f"Description of {model.name}", model.description),
+                             saved)
+
+    # -- navigation ----------------------------------------------------------------
+    def action_stage_filter(self) -> None:
+        i = STAGE_FILTERS.index(self.stage_filter)
+        self.stage_filter = STAGE_FILTERS[(i + 1) % len(STAGE_FILTERS)]
+        self._fill()
+
+    def action_open_run(self) -> None:
+        mv = self.current
+        if mv is None:
+            return
+        if not mv.run_id:
+            self.notify("This version has no source run (registered from a path)",
+                        severity="warning")
+            return
+
+        def opened(detail) -> None:
+            from .run import RunScreen
+
+            self.app.push_screen(RunScreen(detail.run))
+
+        run_blocking(self, self.store.get_run, mv.run_id, done=opened, group="open-run")
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_open_run()
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def action_cursor_down(self) -> None:
+        self.table.action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        self.table.action_cursor_up()
+

@@ -1,0 +1,218 @@
+"""Model registry writes over MLflow's SQL schema, made as MLflow's SQL store
+makes them (``mlflow/store/model_registry/sqlalchemy_store.py``):
+
+- a stage transition sets ``current_stage`` and ``last_updated_time`` on the
+  version and ``last_updated_time`` on the registered model; with
+  ``archive_existing`` the other versions in that stage move to Archived with
+  the same timestamp;
+- a version description updates the version's ``last_updated_time`` only; a
+  model description the model's only;
+- aliases and tags are upserted or deleted and touch no timestamp.
+
+Each write is one transaction. Writes that take an ``expected_*`` argument
+refuse with :class:`ConflictError` when the row changed since it was shown.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from .entities import ModelVersion
+from .errors import ConflictError, ResourceNotFound
+from .registry_rules import (
+    canonical_stage,
+    check_alias,
+    check_archive_existing,
+    check_tag,
+    check_version,
+)
+from .sql_registry import DELETED_STAGE
+from .sql_writes import now_ms
+
+ANY = object()
+"""Default for ``expected_*``: do not check for concurrent changes."""
+
+
+class SqlRegistryWritesMixin:
+    def _version_where(self, table: sa.Table, name: str, version: int) -> list:
+        return [
+            table.c.name == name,
+            table.c.version == version,
+            table.c.current_stage != DELETED_STAGE,
+            *self._registry_scope(table),
+        ]
+
+    def _version_row(self, conn, name: str, version: int):
+        versions = self.schema["model_versions"]
+        row = conn.execute(
+            sa.select(versions.c.current_stage, versions.c.last_updated_time).where(
+                *self._version_where(versions, name, version)
+            )
+        ).first()
+        if row is None:
+            raise ResourceNotFound(f"Model Version (name={name}, version={version}) not found")
+        return row
+
+    def _check_expected(self, row, expected_last_updated, what: str) -> None:
+        if expected_last_updated is not ANY and row.last_updated_time != expected_last_updated:
+            raise ConflictError(
+                f"{what} changed since it was shown (someone else wrote to it); nothing was "
+                "written. Reload and try again."
+            )
+
+    def transition_stage(
+        self,
+        name: str,
+        version: int,
+        stage: str,
+        archive_existing: bool = False,
+        expected_last_updated=ANY,
+    ) -> ModelVersion:
+        stage = canonical_stage(stage)
+        check_archive_existing(stage, archive_existing)
+        version = check_version(version)
+        versions = self.schema["model_versions"]
+        models = self.schema["registered_models"]
+        with self._write(f"moving {name} v{version} to {stage}") as conn:
+            row = self._version_row(conn, name, version)
+            self._check_expected(row, expected_last_updated, f"{name} v{version}")
+            now = now_ms()
+            if archive_existing:
+                conn.execute(
+                    sa.update(versions)
+                    .where(
+                        versions.c.name == name,
+                        versions.c.version != version,
+                        versions.c.current_stage == stage,
+                        *self._registry_scope(versions),
+                    )
+                    .values(current_stage="Archived", last_updated_time=now)
+                )
+            conn.execute(
+                sa.update(versions)
+                .where(*self._version_where(versions, name, version))
+                .values(current_stage=stage, last_updated_time=now)
+            )
+            conn.execute(
+                sa.update(models)
+                .where(models.c.name == name, *self._registry_scope(models))
+                .values(last_updated_time=now)
+            )
+        return self.get_model_version(name, version)
+
+    def set_alias(self, name: str, alias: str, version: int, expected_previous=ANY) -> None:
+        """Point ``alias`` at ``version``; ``expected_previous`` is the version the alias
+        pointed to when the dialog opened (None: it did not exist)."""
+        check_alias(alias)
+        version = check_version(version)
+        aliases = self.schema["registered_model_aliases"]
+        with self._write(f"setting alias @{alias}") as conn:
+            self._version_row(conn, name, version)
+            scope = [aliases.c.name == name, aliases.c.alias == alias,
+                     *self._registry_scope(aliases)]
+            current = conn.execute(sa.select(aliases.c.version).where(*scope)).scalar()
+            if expected_previous is not ANY and current != expected_previous:
+                raise ConflictError(
+                    f"Alias @{alias} now points to "
+                    f"{'nothing' if current is None else f'v{current}'} (changed since shown); "
+                    "nothing was written"
+                )
+            if current is None:
+                values = {"name": name, "alias": alias, "version": version}
+                if "workspace" in aliases.c:
+                    values["workspace"] = self.workspace
+                conn.execute(sa.insert(aliases).values(**values))
+            elif current != version:
+                conn.execute(sa.update(aliases).where(*scope).values(version=version))
+
+    def delete_alias(self, name: str, alias: str, expected_version=ANY) -> None:
+        check_alias(alias, for_set=False)
+        aliases = self.schema["registered_model_aliases"]
+        with self._write(f"deleting alias @{alias}") as conn:
+            self._model_exists(conn, name)
+            scope = [aliases.c.name == name, aliases.c.alias == alias,
+                     *self._registry_scope(aliases)]
+            if expected_version is not ANY:
+                current = conn.execute(sa.select(aliases.c.version).where(*scope)).scalar()
+                if current != expected_version:
+                    raise ConflictError(
+                        f"Alias @{alias} changed since it was shown; nothing was written"
+                    )
+            conn.execute(sa.delete(aliases).where(*scope))
+
+    def _model_exists(self, conn, name: str) -> None:
+        models = self.schema["registered_models"]
+        found = conn.execute(
+            sa.select(models.c.name).where(models.c.name == name, *self._registry_scope(models))
+        ).first()
+        if found is None:
+            raise ResourceNotFound(f"Registered Model with name={name} not found")
+
+    def _upsert_tag(self, conn, table: sa.Table, keys: dict, value: str) -> None:
+        where = [table.c[k] == v for k, v in keys.items()] + self._registry_scope(table)
+        updated = conn.execute(sa.update(table).where(*where).values(value=value))
+        if updated.rowcount == 0:
+            values = dict(keys, value=value)
+            if "workspace" in table.c:
+                values["workspace"] = self.workspace
+            conn.execute(sa.insert(table).values(**values))
+
+    def set_model_tag(self, name: str, key: str, value: str) -> None:
+        check_tag(key, value)
+        table = self.schema["registered_model_tags"]
+        with self._write(f"setting tag {key} on {name}") as conn:
+            self._model_exists(conn, name)
+            self._upsert_tag(conn, table, {"name": name, "key": key}, value)
+
+    def delete_model_tag(self, name: str, key: str) -> None:
+        check_tag(key, "")
+        table = self.schema["registered_model_tags"]
+        with self._write(f"deleting tag {key} of {name}") as conn:
+            self._model_exists(conn, name)
+            conn.execute(sa.delete(table).where(
+                table.c.name == name, table.c.key == key, *self._registry_scope(table)))
+
+    def set_version_tag(self, name: str, version: int, key: str, value: str) -> None:
+        check_tag(key, value)
+        version = check_version(version)
+        table = self.schema["model_version_tags"]
+        with self._write(f"setting tag {key} on {name} v{version}") as conn:
+            self._version_row(conn, name, version)
+            self._upsert_tag(conn, table, {"name": name, "version": version, "key": key}, value)
+
+    def delete_version_tag(self, name: str, version: int, key: str) -> None:
+        check_tag(key, "")
+        version = check_version(version)
+        table = self.schema["model_version_tags"]
+        with self._write(f"deleting tag {key} of {name} v{version}") as conn:
+            self._version_row(conn, name, version)
+            conn.execute(sa.delete(table).where(
+                table.c.name == name, table.c.version == version, table.c.key == key,
+                *self._registry_scope(table)))
+
+    def update_model_description(
+        self, name: str, description: str, expected_last_updated=ANY
+    ) -> None:
+        models = self.schema["registered_models"]
+        where = [models.c.name == name, *self._registry_scope(models)]
+        with self._write(f"editing the description of {name}") as conn:
+            row = conn.execute(sa.select(models.c.last_updated_time).where(*where)).first()
+            if row is None:
+                raise ResourceNotFound(f"Registered Model with name={name} not found")
+            self._check_expected(row, expected_last_updated, name)
+            conn.execute(sa.update(models).where(*where).values(
+                description=description, last_updated_time=now_ms()))
+
+    def update_version_description(
+        self, name: str, version: int, description: str, expected_last_updated=ANY
+    ) -> None:
+        version = check_version(version)
+        versions = self.schema["model_versions"]
+        with self._write(f"editing the description of {name} v{version}") as conn:
+            row = self._version_row(conn, name, version)
+            self._check_expected(row, expected_last_updated, f"{name} v{version}")
+            conn.execute(
+                sa.update(versions)
+                .where(*self._version_where(versions, name, version))
+                .values(description=description, last_updated_time=now_ms())
+            )
