@@ -11,9 +11,10 @@ from .store.search import ATTRIBUTE_KEYS_FOR_COMPLETION, quote_key
 PREFIXES = ("metrics.", "params.", "tags.", "attributes.", "datasets.")
 _KIND = {"metrics": "metric", "params": "parameter", "tags": "tag", "attributes": "attribute"}
 _OPERATORS = {
-    "metrics": ["> ", ">= ", "< ", "<= ", "= ", "!= "],
-    "params": ["= '", "!= '", "LIKE '%", "ILIKE '%", "IS NULL", "IS NOT NULL"],
-    "tags": ["= '", "!= '", "LIKE '%", "ILIKE '%", "IS NULL", "IS NOT NULL"],
+    "metrics": [">", ">=", "<", "<=", "=", "!="],
+    "params": ["=", "!=", "LIKE", "ILIKE", "IS NULL", "IS NOT NULL"],
+    "tags": ["=", "!=", "LIKE", "ILIKE", "IS NULL", "IS NOT NULL"],
+    "attributes": ["=", "!=", "LIKE", "ILIKE", "IN", "NOT IN", ">", "<"],
 }
 # the word being typed: an identifier, possibly dotted and with a backticked key
 _TAIL = re.compile(r"([A-Za-z_][\w]*(?:\.(?:`[^`]*`?|[\w.]*))?)$")
@@ -82,4 +83,4 @@ def operator_hint(text: str) -> list[str]:
     match = re.search(r"(\w+)\.(?:`[^`]*`|[\w.]+)\s*$", text)
     if not match:
         return []
-    return [op.strip() for op in _OPERATORS.get(match.group(1).lower(), [])]
+    return list(_OPERATORS.get(match.group(1).lower(), []))

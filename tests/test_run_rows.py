@@ -1,0 +1,67 @@
+"""The display-line mapping of the runs table, without a terminal."""
+
+from mltui.store.entities import Run
+from mltui.widgets.run_rows import RunRows
+
+
+def runs(prefix: str, n: int) -> list[Run]:
+    return [Run(run_id=f"{prefix}{i}", experiment_id="1", run_name=f"{prefix}{i}")
+            for i in range(n)]
+
+
+def test_pages_map_to_lines_and_missing_pages_read_as_none():
+    rows = RunRows(page_size=10)
+    rows.reset(25)
+    rows.set_page(0, runs("a", 10))
+    rows.set_page(2, runs("c", 5))
+    assert rows.total_lines == 25
+    assert rows.run_at(3).run_id == "a3"
+    assert rows.run_at(12) is None  # page 1 not loaded
+    assert rows.run_at(21).run_id == "c1"
+    assert rows.top_indices_needed(8, 14) == {0, 1}
+
+
+def test_expanded_children_are_spliced_under_their_parent():
+    rows = RunRows(page_size=10)
+    rows.reset(5)
+    rows.set_page(0, runs("p", 5), {"p1": 3})
+    rows.expand("p1", 1)
+    # while loading, one note line stands for the children
+    assert rows.total_lines == 6
+    assert rows.line(2).note
+    rows.set_children("p1", runs("c", 3))
+    assert rows.total_lines == 8
+    assert [rows.run_at(i).run_id for i in range(8)] == [
+        "p0", "p1", "c0", "c1", "c2", "p2", "p3", "p4"]
+    assert rows.depth(3) == 1 and rows.depth(5) == 0
+    assert rows.find_line("p3") == 6
+    assert rows.find_line("c2") == 4
+    rows.collapse("p1")
+    assert rows.total_lines == 5
+    assert rows.run_at(2).run_id == "p2"
+
+
+def test_two_expansions_and_a_note_for_unloaded_children():
+    rows = RunRows(page_size=10)
+    rows.reset(4)
+    rows.set_page(0, runs("p", 4))
+    rows.expand("p2", 2)
+    rows.set_children("p2", runs("y", 1), more=7)
+    rows.expand("p0", 0)
+    rows.set_children("p0", runs("x", 2))
+    ids = [rows.run_at(i).run_id if rows.run_at(i) else rows.line(i).note
+           for i in range(rows.total_lines)]
+    assert ids[:5] == ["p0", "x0", "x1", "p1", "p2"]
+    assert ids[5] == "y0"
+    assert "7 more" in ids[6]
+    assert ids[7] == "p3"
+    assert rows.line_of_top(3) == 7
+
+
+def test_lru_keeps_memory_bounded():
+    rows = RunRows(page_size=10, max_pages=3)
+    rows.reset(100)
+    for page in range(10):
+        rows.set_page(page, runs(f"r{page}-", 10))
+    assert len(rows.pages) == 3
+    assert set(rows.pages) == {7, 8, 9}
