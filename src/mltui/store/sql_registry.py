@@ -98,6 +98,18 @@ class SqlRegistryMixin:
             model.latest_versions = sorted(by_stage.values(), key=lambda v: v.version)
             for mv in model.latest_versions:
                 mv.aliases = sorted(a for a, v in model.aliases.items() if v == mv.version)
+        version_tags = self.schema.table("model_version_tags")
+        if version_tags is not None and latest:
+            # MLflow's latest_versions carry their tags, as any other version
+            wanted = {(n, mv.version): mv for n, s in latest.items() for mv in s.values()}
+            stmt = sa.select(
+                version_tags.c.name, version_tags.c.version, version_tags.c.key,
+                version_tags.c.value,
+            ).where(*self._registry_scope(version_tags))
+            for name, version, key, value in conn.execute(stmt):
+                mv = wanted.get((name, int(version)))
+                if mv is not None:
+                    mv.tags[key] = value or ""
         for model in result.values():
             model.version_count = model.version_count or 0
         return [result[n] for n in names]

@@ -163,6 +163,9 @@ class Schema:
             return sa.Table(name, self.metadata, autoload_with=self.engine, resolve_fks=False)
         except NoSuchTableError:
             return None
+        except SQLAlchemyError as exc:
+            # reflection is lazy: a locked or vanished file surfaces here, not in _read()
+            raise StoreError(describe_db_error(exc, self.uri)) from None
 
     @property
     def alembic_revision(self) -> str | None:
