@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from .entities import (
     PARENT_RUN_TAG,
+    ArtifactEntry,
     Experiment,
     LoggedModel,
     Metric,
@@ -153,6 +154,19 @@ class BaseStore:
             if page.total:
                 counts[pid] = page.total
         return counts
+
+    # artifacts -------------------------------------------------------------
+    def list_artifacts(self, run_id: str, path: str = "") -> list[ArtifactEntry]:
+        """Entries directly under ``path`` of the run's artifacts, folders first."""
+        from .artifacts import list_local_artifacts
+
+        return list_local_artifacts(self.get_run(run_id).run.artifact_uri, path)
+
+    def read_artifact(self, run_id: str, path: str, max_bytes: int = 8 << 20) -> bytes:
+        """The first ``max_bytes`` of one artifact file."""
+        from .artifacts import read_local_artifact
+
+        return read_local_artifact(self.get_run(run_id).run.artifact_uri, path, max_bytes)
 
     def delete_runs(self, run_ids: Sequence[str]) -> None:
         self._unsupported("deleting runs")

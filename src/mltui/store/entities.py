@@ -232,3 +232,13 @@ class LoggedModel:
     tags: dict[str, str] = field(default_factory=dict)
     params: dict[str, str] = field(default_factory=dict)
     metrics: list[Metric] = field(default_factory=list)
+
+
+@dataclass
+class ArtifactEntry:
+    """A file or folder under a run's artifact root."""
+
+    path: str
+    """Relative to the run's artifact root, with '/' separators."""
+    is_dir: bool = False
+    size: int | None = None
