@@ -93,7 +93,8 @@ def cmd_runs(store: BaseStore, args: argparse.Namespace) -> Tabular:
     table_rows = [[c.text(r) for c in columns] for r in runs]
     records = []
     for r in runs:
-        if args.columns:
+        if args.columns or args.format == "csv":
+            # csv prints the table's columns: records keyed by column spec
             records.append({c.spec: _raw(c, r) for c in columns})
         else:
             records.append(_run_record(r))

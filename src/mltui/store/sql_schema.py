@@ -19,9 +19,14 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, NoSuchTableError, S
 from .errors import NotAnMlflowStore, StoreError, StoreNotFound, UnsupportedURI
 
 _DRIVER_HINTS = {
-    "postgresql": "pip install psycopg2-binary",
-    "mysql": "pip install pymysql (and use a mysql+pymysql:// URI)",
-    "mssql": "pip install pyodbc",
+    # keyed by the missing module: SQLAlchemy 2.1 picks psycopg (3) for postgresql://,
+    # older versions psycopg2
+    "psycopg": "pip install 'psycopg[binary]' (or psycopg2-binary with a "
+    "postgresql+psycopg2:// URI)",
+    "psycopg2": "pip install psycopg2-binary",
+    "MySQLdb": "pip install mysqlclient (or pymysql with a mysql+pymysql:// URI)",
+    "pymysql": "pip install pymysql",
+    "pyodbc": "pip install pyodbc",
 }
 
 
@@ -51,7 +56,7 @@ def create_engine(uri: str, *, writable: bool) -> Engine:
     except NoSuchModuleError:
         raise UnsupportedURI(f"SQLAlchemy has no dialect for '{url.drivername}'") from None
     except ModuleNotFoundError as exc:
-        hint = _DRIVER_HINTS.get(backend, f"install the driver for {backend}")
+        hint = _DRIVER_HINTS.get(exc.name or "", f"pip install {exc.name}")
         raise StoreError(f"The {backend} driver is not installed ({exc.name}): {hint}") from None
 
 
