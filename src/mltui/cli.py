@@ -19,8 +19,12 @@ COMMANDS = ("experiments", "runs", "models", "model", "stage", "alias")
 _OPTIONS_WITH_VALUES = {"--uri", "--experiment", "-e"}
 
 
-def _global_options() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+def _global_options(suppress: bool = False) -> argparse.ArgumentParser:
+    # Copies on subcommands must not write their defaults over values given
+    # before the command name (`mltui --demo runs x`), hence SUPPRESS there.
+    common = argparse.ArgumentParser(
+        add_help=False, argument_default=argparse.SUPPRESS if suppress else None
+    )
     common.add_argument(
         "--uri",
         help="tracking URI (default: $MLFLOW_TRACKING_URI, else ./mlruns if it holds "
@@ -48,8 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def build_command_parser() -> argparse.ArgumentParser:
-    common = _global_options()
-    parser = argparse.ArgumentParser(prog="mltui", parents=[common])
+    parser = argparse.ArgumentParser(prog="mltui", parents=[_global_options()])
+    common = _global_options(suppress=True)
     sub = parser.add_subparsers(dest="command", required=True)
     fmt = argparse.ArgumentParser(add_help=False)
     fmt.add_argument("--format", choices=("table", "csv", "json"), default="table")
