@@ -93,6 +93,8 @@ and R restores them. Runs that are RUNNING refresh every few seconds (p pauses).
         self.live = settings.refresh_interval > 0
         self.generation = 0
         self.total: int | None = None
+        self.total_known = False
+        self.nested: bool | None = None
         self.error: str | None = None
         self._inflight: set[int] = set()
         self._queued: list[int] = []
@@ -150,9 +152,10 @@ and R restores them. Runs that are RUNNING refresh every few seconds (p pauses).
 
     # -- status ----------------------------------------------------------------
     def update_status(self) -> None:
-        total = "…" if self.total is None else f"{self.total:,} runs"
-        if self.tree_mode and not self.filter_text and self.total is not None:
-            total = f"{self.total:,} top-level runs"
+        more = "" if self.total_known else "+"
+        total = "…" if self.total is None else f"{self.total:,}{more} runs"
+        if self._tree_active and self.nested and self.total is not None:
+            total = total.replace(" runs", " top-level runs")
         sort = "sort: newest first"
         if self.sort_column:
             sort = f"sort: {self.sort_column[0].spec} {'↑' if self.sort_column[1] else '↓'}"
@@ -175,7 +178,8 @@ and R restores them. Runs that are RUNNING refresh every few seconds (p pauses).
 
     @property
     def _tree_active(self) -> bool:
-        return self.tree_mode and not self.filter_text
+        # nested is None until the first page tells whether any run has a parent
+        return self.tree_mode and not self.filter_text and self.nested is not False
 
     # -- loading -----------------------------------------------------------------
     def _effective_filter(self) -> str:
@@ -183,8 +187,9 @@ and R restores them. Runs that are RUNNING refresh every few seconds (p pauses).
             return TOP_LEVEL_FILTER
         return self.filter_text
 
-    def reload(self) -> None:
-        """Start over: new filter, sort, view or tree mode."""
+    def reload(self, keep_total: bool = False) -> None:
+        """Start over: new filter, sort, view or tree mode. ``keep_total`` when only
+        the order changed, so the store need not count again."""
         self.generation += 1
         self.rows.reset(0)
         self._inflight.clear()
@@ -192,15 +197,17 @@ and R restores them. Runs that are RUNNING refresh every few seconds (p pauses).
         self.table.forget_requests()
         self.table.show_tree = self._tree_active
         self.table.data_changed()
-        self.total = None
+        if not (keep_total and self.total_known):
+            self.total = None
         self.update_status()
         self._fetch_page(0, first=True)
 
     def _fetch_page(self, page: int, first: bool = False) -> None:
         gen = self.generation
         self._inflight.add(page)
+        count = first and self.total is None
         args = (self.experiment_ids, self._effective_filter(), list(self.order_by), self.view,
-                page, first, self._tree_active)
+                page, count, self._tree_active)
         run_blocking(
             self,
             self._load_page,
@@ -211,29 +218,43 @@ and R restores them. Runs that are RUNNING refresh every few seconds (p pauses).
             exclusive=False,
         )
 
-    def _load_page(self, ids, filter_text, order_by, view, page, first, tree):
+    def _load_page(self, ids, filter_text, order_by, view, page, count, tree):
         size = self.rows.page_size
+        nested = self.nested
+        if tree and nested is None:
+            nested = self.store.has_nested_runs(ids)
+            if not nested:
+                # no run has a parent: the tree is flat, skip the parent filter
+                filter_text, tree = self.filter_text, False
         result = self.store.search_runs(
             ids, filter_text, order_by, view, max_results=size, offset=page * size,
-            count_total=first,
+            count_total=count,
         )
         counts = {}
         if tree and result.runs:
             counts = self.store.child_counts(ids, [r.run_id for r in result.runs], "", view)
-        return result, counts
+        return result, counts, nested
 
     def _page_loaded(self, gen: int, page: int, first: bool, result) -> None:
         self._inflight.discard(page)
         if gen != self.generation:
             return
-        run_page, counts = result
-        if first:
-            self.total = run_page.total if run_page.total is not None else len(run_page.runs)
-            self.rows.total_top = self.total
-            if not self._columns_from_state and self.run_keys is None and run_page.runs:
-                runs = run_page.runs
-                self._default_columns(sorted({k for r in runs for k in r.metrics}),
-                                      sorted({k for r in runs for k in r.params}))
+        run_page, counts, nested = result
+        if nested is not None and self.nested is None:
+            self.nested = nested
+            self.table.show_tree = self._tree_active
+        size = self.rows.page_size
+        if first and run_page.total is not None:
+            self.total, self.total_known = run_page.total, True
+        elif not self.total_known:
+            # the store cannot count (REST): grow the table as pages show more
+            seen = page * size + len(run_page.runs) + (size if run_page.next_page_token else 0)
+            self.total = max(self.total or 0, seen)
+        self.rows.total_top = self.total or 0
+        if first and not self._columns_from_state and self.run_keys is None and run_page.runs:
+            runs = run_page.runs
+            self._default_columns(sorted({k for r in runs for k in r.metrics}),
+                                  sorted({k for r in runs for k in r.params}))
         self.rows.set_page(page, run_page.runs, counts)
         self.table.page_arrived(page)
         self.update_status()
@@ -315,8 +336,8 @@ and R restores them. Runs that are RUNNING refresh every few seconds (p pauses).
         loaded = []
         total = None
         for i, page in enumerate(pages):
-            run_page, counts = self._load_page(ids, filter_text, order_by, view, page, i == 0,
-                                               tree)
+            run_page, counts, _ = self._load_page(ids, filter_text, order_by, view, page,
+                                                  i == 0, tree)
             if i == 0:
                 total = run_page.total
             loaded.append((page, run_page.runs, counts))
@@ -395,7 +416,7 @@ and R restores them. Runs that are RUNNING refresh every few seconds (p pauses).
         self.sort_column = (column, ascending)
         self.order_by = [column.order_by(ascending)]
         self.table.sort = self.sort_column
-        self.reload()
+        self.reload(keep_total=True)
 
     def action_sort(self) -> None:
         column = self.table.current_column
@@ -406,7 +427,7 @@ and R restores them. Runs that are RUNNING refresh every few seconds (p pauses).
         self.sort_column = None
         self.order_by = []
         self.table.sort = None
-        self.reload()
+        self.reload(keep_total=True)
 
     def on_runs_table_header_clicked(self, event: RunsTable.HeaderClicked) -> None:
         self._sort_by(event.column)

@@ -138,6 +138,14 @@ class BaseStore:
             if not token:
                 return ids
 
+    def has_nested_runs(self, experiment_ids: Sequence[str]) -> bool:
+        """True if any run of these experiments has a parent run (tree view matters)."""
+        page = self.search_runs(
+            experiment_ids, f"tags.`{PARENT_RUN_TAG}` IS NOT NULL", (), ViewType.ALL,
+            max_results=1, count_total=False,
+        )
+        return bool(page.runs)
+
     def child_counts(
         self,
         experiment_ids: Sequence[str],
