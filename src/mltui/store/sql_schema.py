@@ -86,6 +86,10 @@ def _sqlite_engine(uri: str, *, writable: bool) -> Engine:
         cursor = dbapi_conn.cursor()
         # MLflow runs with case-sensitive LIKE on sqlite; searches must agree.
         cursor.execute("PRAGMA case_sensitive_like = true")
+        # A bigger page cache and memory-mapped reads: sorting 100k runs touches
+        # ~75 MB of pages, far beyond sqlite's 2 MB default cache.
+        cursor.execute("PRAGMA cache_size = -65536")
+        cursor.execute("PRAGMA mmap_size = 268435456")
         cursor.close()
 
     return engine
@@ -165,7 +169,14 @@ class Schema:
         if name not in self.table_names:
             return None
         try:
-            return sa.Table(name, self.metadata, autoload_with=self.engine, resolve_fks=False)
+            # columns only: full autoload also reads keys, indexes and
+            # constraints, which no query here needs (5x slower on sqlite)
+            columns = sa.inspect(self.engine).get_columns(name)
+            return sa.Table(
+                name, self.metadata,
+                *(sa.Column(c["name"], c["type"], nullable=c.get("nullable", True))
+                  for c in columns),
+            )
         except NoSuchTableError:
             return None
         except SQLAlchemyError as exc:
