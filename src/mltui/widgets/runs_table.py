@@ -15,7 +15,7 @@ from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.binding import Binding
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
@@ -186,9 +186,17 @@ class RunsTable(ScrollView, can_focus=True):
             self.scroll_to(y=max(0, self.cursor - keep_offset), animate=False, immediate=True)
         self._scroll_cursor_into_view()
 
-    def watch_cursor(self, _old: int, _new: int) -> None:
+    def watch_cursor(self, old: int, new: int) -> None:
+        top = int(self.scroll_y)
         self._scroll_cursor_into_view()
-        self.refresh()
+        if int(self.scroll_y) == top:
+            # redraw just the two lines that changed: cheap over a slow SSH link
+            for line in {old, new}:
+                y = line - top + 1
+                if 1 <= y < self.size.height:
+                    self.refresh(Region(0, y, self.size.width, 1))
+        else:
+            self.refresh()
         self._announce_cursor()
 
     def _announce_cursor(self) -> None:
