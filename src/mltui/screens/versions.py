@@ -107,7 +107,7 @@ version changed since it was shown, nothing is written and you are told.
             if mv.run_id and mv.run_id not in names:
                 try:
                     names[mv.run_id] = self.store.get_run(mv.run_id).run.run_name
-                except Exception:  # noqa: BLE001 - a missing run just shows its id
+                except Exception:  # a missing run just shows its id
                     names[mv.run_id] = ""
         return model, versions, names
 

@@ -35,7 +35,7 @@ def _resolve(artifact_uri: str, path: str) -> tuple[Path, Path]:
 
 
 def list_local_artifacts(artifact_uri: str, path: str = "") -> list[ArtifactEntry]:
-    root, target = _resolve(artifact_uri, path)
+    _, target = _resolve(artifact_uri, path)
     if not target.exists():
         if not path:
             return []  # a run that logged no artifacts has no folder at all

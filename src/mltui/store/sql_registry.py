@@ -224,6 +224,12 @@ class SqlRegistryMixin:
             return self._with_version_children(conn, name, [self._version_from_row(row)])[0]
 
     def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
+        if alias.lower() == "latest":
+            # MLflow's reserved alias: the highest version that is not deleted
+            versions = self.get_model_versions(name)
+            if not versions:
+                raise ResourceNotFound(f"Latest version not found for model {name}.")
+            return max(versions, key=lambda mv: mv.version)
         aliases = self.schema.table("registered_model_aliases")
         if aliases is None:
             raise ResourceNotFound(f"Registered model alias {alias} not found.")
