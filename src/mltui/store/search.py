@@ -8,9 +8,20 @@ backends compile the AST (``sql_search.py``) or evaluate it in Python
 (:func:`run_matches`, :func:`sort_runs`).
 
 Quirks kept on purpose because MLflow has them: ``AND`` may be repeated,
-leading, trailing or even missing between clauses; quoted values are not
+leading, trailing or even missing between comparisons; quoted values are not
 unescaped (``'it''s'`` searches for ``it''s``); ``IS NOT  NULL`` with two
-spaces is rejected; a few SQL keywords cannot follow a dot.
+spaces is rejected; a few SQL keywords cannot follow a dot; ``params..a``
+searches the key ``.a``; the attribute aliases apply to every entity
+(``tags.created`` is the tag ``start_time``); a ``# comment`` may follow an IN
+list; in order_by, leading or trailing spaces are rejected and backticks are
+kept in the key unless a direction follows (``metrics.x.`a b``` vs
+``metrics.x.`a b` DESC``).
+
+Where sqlparse glues SQL syntax into one "identifier" MLflow accepts junk
+keys; mltui rejects those on purpose, with a message: spaces next to a dot
+(``params. lr``), anything before ``IS NULL`` other than a key (``tags.a = 'x'
+tags.b IS NULL`` without AND), function calls, subscripts, casts, aliases and
+``*`` in keys. ``tests/test_search_grammar.py`` lists them.
 """
 
 from __future__ import annotations
@@ -18,6 +29,7 @@ from __future__ import annotations
 import ast
 import math
 import re
+import shlex
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
@@ -112,7 +124,7 @@ _NUM_END = r"(?![_a-zA-ZÀ-ÜÀ-ÿ])"
 _TOKEN_RE = re.compile(
     r"""
     (?P<ws>\s+)
-  | (?P<comment>(?:--|\#\ ).*)
+  | (?P<comment>(?:--|\#\ )[^\r\n]*(?:\r\n|\r|\n)?)
   | (?P<bt>`(?:``|[^`])*`)
   | (?P<hex>-?0x[0-9a-fA-F]+)
   | (?P<float>-?\d+(?:\.\d+)?[eE]-?\d+|-?(?:\d+\.\d*|\.\d+)"""
@@ -198,8 +210,13 @@ def _read_identifier(tokens: list[_Tok], i: int) -> tuple[_Ident | None, int]:
             parts.append(nxt.text)
             end = nxt.end
             j += 1
-        else:
-            break
+            if nxt.kind == "sq":
+                # sqlparse never joins a dot after a 'quoted' part, so
+                # ``metrics.'a'.b`` is not one identifier.
+                break
+        # else: a dot with no key part after it stays in the identifier and
+        # the loop may take another dot; sqlparse groups ``params..a`` into
+        # one identifier, so MLflow searches the key ``.a``.
     return _Ident("".join(parts), tok.start, end), j
 
 
@@ -234,14 +251,11 @@ def _split_identifier(
     entity = _trim_backticks(entity)
     kind = _ENTITY_ALIASES.get(entity)
     if kind is None:
-        raise _error(
-            f"Invalid entity type '{entity}'. Valid values are {_ENTITY_NAMES}", pos, text
-        )
+        raise _error(f"Invalid entity type '{entity}'. Valid values are {_ENTITY_NAMES}", pos, text)
     key = _trim_backticks(_strip_quotes(key))
     if kind == ATTRIBUTE and key not in valid_attributes:
         raise _error(
-            f"Invalid attribute key '{key}' specified. Valid keys are "
-            f"{sorted(valid_attributes)}",
+            f"Invalid attribute key '{key}' specified. Valid keys are {sorted(valid_attributes)}",
             pos,
             text,
         )
@@ -263,20 +277,40 @@ def parse_filter(text: str | None) -> list[Clause]:
     if not text:
         return []
     if not text.strip():
-        raise _error(f"Invalid filter '{text}'. Could not be parsed.", None, text)
+        raise _error(f"Invalid filter '{text}'. Could not be parsed.", 0, text)
     tokens = _tokenize(text)
     _reject_statement_separators(tokens, text)
     clauses: list[Clause] = []
+    comparator_positions: list[int] = []
+    previous: Clause | None = None  # the clause just before, with no AND between
     i = 0
     while i < len(tokens):
         tok = tokens[i]
         if tok.is_word("AND"):
+            previous = None
             i += 1
             continue
-        clause, i = _parse_clause(tokens, i, text)
+        clause, i, comparator_pos = _parse_clause(tokens, i, text)
+        followed_by_comment = tokens[i - 1].kind == "comment"
+        if (
+            previous is not None
+            and previous.comparator not in ("IS NULL", "IS NOT NULL")
+            and clause.comparator in ("IN", "NOT IN", "IS NULL", "IS NOT NULL")
+        ):
+            # A missing AND is fine between two comparisons, but sqlparse glues
+            # "<comparison> <key>" into one identifier when [NOT] IN or IS [NOT]
+            # NULL follows: MLflow then rejects the clause or, for tags and
+            # params, searches a junk key ("a = 'x' tags.b"). Reject both.
+            raise _error(
+                f"Missing AND before '{text[clause.start : clause.end]}'", clause.start, text
+            )
         clauses.append(clause)
-    for clause in clauses:
-        _check_comparator(clause, text)
+        comparator_positions.append(comparator_pos)
+        # a comment (after an IN list) keeps sqlparse from gluing what follows
+        previous = None if followed_by_comment else clause
+    # MLflow checks comparators last (in the store), after every value parsed.
+    for clause, comparator_pos in zip(clauses, comparator_positions, strict=True):
+        _check_comparator(clause, text, comparator_pos)
     return clauses
 
 
@@ -297,6 +331,8 @@ def _reject_statement_separators(tokens: list[_Tok], text: str) -> None:
 
 def _invalid_clause(tokens: list[_Tok], i: int, text: str) -> InvalidSearch:
     tok = tokens[i] if i < len(tokens) else None
+    if tok is not None and tok.text in ("'", '"', "`"):
+        return _error(f"Unclosed quote {tok.text} in filter string", tok.start, text)
     if tok is None:
         last = tokens[-1]
         return _error(
@@ -307,10 +343,20 @@ def _invalid_clause(tokens: list[_Tok], i: int, text: str) -> InvalidSearch:
     return _error(f"Invalid clause(s) in filter string: '{tok.text}'", tok.start, text)
 
 
-def _parse_clause(tokens: list[_Tok], i: int, text: str) -> tuple[Clause, int]:
+def _parse_clause(tokens: list[_Tok], i: int, text: str) -> tuple[Clause, int, int]:
+    """One clause from tokens[i]: (clause, index after it, comparator position)."""
     ident, j = _read_identifier(tokens, i)
     if ident is None:
+        reserved = _reserved_key_part(tokens, i)
+        if reserved is not None:
+            raise _error(
+                f"'{reserved.text}' right after a dot is an SQL keyword to MLflow; "
+                f"quote the key in backticks: `{reserved.text}`",
+                reserved.start,
+                text,
+            )
         raise _invalid_clause(tokens, i, text)
+    _reject_space_at_dot(ident, tokens, j, text)
     if j >= len(tokens):
         raise _error(
             f"Invalid clause(s) in filter string: '{ident.text}' (expected a comparison)",
@@ -336,7 +382,10 @@ def _parse_clause(tokens: list[_Tok], i: int, text: str) -> tuple[Clause, int]:
                 ident.start,
                 text,
             )
-        return Clause(kind, key, comparator, None, ident.start, end_tok.end), j
+        # MLflow translates the attribute aliases whatever the entity, so
+        # "tags.created IS NULL" asks about the tag "start_time".
+        key = _KEY_ALIASES.get(key, key)
+        return Clause(kind, key, comparator, None, ident.start, end_tok.end), j, tok.start
 
     # [NOT] IN (...)
     if tok.is_word("IN") or (
@@ -350,8 +399,10 @@ def _parse_clause(tokens: list[_Tok], i: int, text: str) -> tuple[Clause, int]:
         raw = text[tokens[k].start : tokens[close].end]
         kind, key = _split_identifier(ident.text, SEARCH_ATTRIBUTES, ident.start, text)
         value = _list_value(kind, key, raw, tokens[k].start, text)
-        return Clause(kind, _KEY_ALIASES.get(key, key), comparator, value, ident.start,
-                      tokens[close].end), close + 1
+        clause = Clause(
+            kind, _KEY_ALIASES.get(key, key), comparator, value, ident.start, tokens[close].end
+        )
+        return clause, _skip_comments_after_list(tokens, close + 1, text), tok.start
 
     if tok.kind == "op":
         comparator = tok.text
@@ -361,8 +412,7 @@ def _parse_clause(tokens: list[_Tok], i: int, text: str) -> tuple[Clause, int]:
         raise _invalid_clause(tokens, j, text)
     if j + 1 >= len(tokens):
         raise _error(
-            f"Invalid clause(s) in filter string: '{ident.text}', '{tok.text}' "
-            "(expected a value)",
+            f"Invalid clause(s) in filter string: '{ident.text}', '{tok.text}' (expected a value)",
             tok.start,
             text,
         )
@@ -373,21 +423,77 @@ def _parse_clause(tokens: list[_Tok], i: int, text: str) -> tuple[Clause, int]:
         raw = text[vtok.start : tokens[close].end]
         vtok = _Tok("paren", raw, vtok.start)
         end = close + 1
-    elif vtok.kind not in ("sq", "dq", "bt", "int", "float", "word", "hex"):
-        raise _invalid_clause(tokens, j + 1, text)
-    elif vtok.kind == "word" and vtok.text.upper() in ("AND", "OR", "NOT", "IN", "IS"):
+    elif vtok.kind not in ("sq", "dq", "bt", "int", "float", "word", "hex") or (
+        vtok.kind == "word" and vtok.text.upper() in ("AND", "OR", "NOT", "IN", "IS")
+    ):
         raise _invalid_clause(tokens, j + 1, text)
     if vtok.kind == "hex":
         raise _invalid_clause(tokens, j + 1, text)
     kind, key = _split_identifier(ident.text, SEARCH_ATTRIBUTES, ident.start, text)
     value = _scalar_value(kind, key, vtok, text)
-    clause = Clause(kind, _KEY_ALIASES.get(key, key), comparator.upper(), value, ident.start,
-                    vtok.end)
+    clause = Clause(
+        kind, _KEY_ALIASES.get(key, key), comparator.upper(), value, ident.start, vtok.end
+    )
     if end < len(tokens):
         nxt = tokens[end]
         if not nxt.is_word("AND") and _read_identifier(tokens, end)[0] is None:
             raise _invalid_clause(tokens, end, text)
-    return clause, end
+    return clause, end, tok.start
+
+
+def _reserved_key_part(tokens: list[_Tok], i: int) -> _Tok | None:
+    """The keyword that stops ``params.from`` from being an identifier, if any."""
+    if tokens[i].kind not in ("word", "bt", "dq"):
+        return None
+    j, end = i + 1, tokens[i].end
+    while j + 1 < len(tokens) and tokens[j].kind == "dot" and tokens[j].start == end:
+        nxt = tokens[j + 1]
+        if nxt.start != tokens[j].end or not _is_key_part(nxt):
+            return None
+        if nxt.kind == "word" and nxt.text.upper() in _RESERVED_AFTER_DOT:
+            return nxt
+        j, end = j + 2, nxt.end
+    return None
+
+
+def _reject_space_at_dot(ident: _Ident, tokens: list[_Tok], j: int, text: str) -> None:
+    """Say clearly what is wrong with ``params. lr`` or ``params .lr``.
+
+    sqlparse joins such keys across the space, so MLflow searches the key
+    `` lr`` (and, for some words, rejects the filter); mltui always rejects:
+    a key never starts or ends with a space typed next to the dot.
+    """
+    if j >= len(tokens) or tokens[j].start == ident.end:
+        return
+    nxt = tokens[j]
+    if nxt.kind == "dot" or (ident.text.endswith(".") and _is_key_part(nxt)):
+        raise _error(
+            f"Unexpected space next to '.' in '{text[ident.start : nxt.end]}'; "
+            "quote keys with spaces in backticks, e.g. params.`my key`",
+            ident.end,
+            text,
+        )
+
+
+def _skip_comments_after_list(tokens: list[_Tok], k: int, text: str) -> int:
+    """Index after the comments that follow an IN list at tokens[k], if MLflow takes them.
+
+    sqlparse folds comments into the parenthesis before them, and MLflow hands
+    "('a') # note" to ``ast.literal_eval``: ``#`` comments pass, ``--`` ones do
+    not. A comment with nothing but line breaks after it is left unfolded, and
+    rejected.
+    """
+    j = k
+    while j < len(tokens) and tokens[j].kind == "comment":
+        j += 1
+    if j == k:
+        return k
+    comments = tokens[k:j]
+    bad = next((c for c in comments if not c.text.startswith("#")), None)
+    if bad is None and text[comments[-1].end :].strip("\r\n"):
+        return j
+    bad = bad or comments[-1]
+    raise _error(f"Invalid clause(s) in filter string: '{bad.text}'", bad.start, text)
 
 
 def _matching_paren(tokens: list[_Tok], k: int, text: str) -> int:
@@ -408,9 +514,7 @@ def _scalar_value(kind: str, key: str, tok: _Tok, text: str) -> str | int | floa
     shown = tok.text
     if kind == METRIC:
         if not is_number:
-            raise _error(
-                f"Expected numeric value type for metric. Found {shown}", tok.start, text
-            )
+            raise _error(f"Expected numeric value type for metric. Found {shown}", tok.start, text)
         return float(tok.text)
     if kind in (PARAM, TAG):
         if is_string or tok.kind in ("word", "bt"):
@@ -510,7 +614,8 @@ def _parse_list(raw: str, pos: int, text: str) -> tuple[str, ...]:
     return tuple(items)
 
 
-def _check_comparator(clause: Clause, text: str) -> None:
+def _check_comparator(clause: Clause, text: str, pos: int | None = None) -> None:
+    pos = clause.start if pos is None else pos
     kind, key, comparator = clause.kind, clause.key, clause.comparator
     if kind == METRIC:
         allowed = METRIC_COMPARATORS
@@ -524,27 +629,22 @@ def _check_comparator(clause: Clause, text: str) -> None:
         allowed = DATASET_COMPARATORS
     if comparator not in allowed:
         raise _error(
-            f"Invalid comparator '{comparator}' not one of {sorted(allowed)} for {kind} "
-            f"'{key}'",
-            clause.start,
+            f"Invalid comparator '{comparator}' not one of {sorted(allowed)} for {kind} '{key}'",
+            pos,
             text,
         )
     if comparator in ("IN", "NOT IN") and not isinstance(clause.value, tuple):
         raise _error(
             f"Comparator '{comparator}' needs a list of quoted strings, e.g. ('a', 'b')",
-            clause.start,
+            pos,
             text,
         )
     if isinstance(clause.value, tuple) and comparator not in ("IN", "NOT IN"):
-        raise _error(
-            f"A list of values needs IN or NOT IN, not '{comparator}'", clause.start, text
-        )
+        raise _error(f"A list of values needs IN or NOT IN, not '{comparator}'", pos, text)
 
 
 # ---------------------------------------------------------------------------
 # order_by
-
-_ORDER_RE = re.compile(r"^(?P<ident>.*?)(?:\s+(?P<dir>\S+))?\s*$", re.DOTALL)
 
 
 def parse_order_by(clauses: Sequence[str] | str | None) -> list[OrderKey]:
@@ -567,47 +667,56 @@ def parse_order_by(clauses: Sequence[str] | str | None) -> list[OrderKey]:
 
 
 def _parse_one_order_by(clause: str) -> OrderKey:
-    unparsable = _error(f"Invalid order_by clause '{clause}'. Could not be parsed.", 0, clause)
+    def unparsable(pos: int) -> InvalidSearch:
+        return _error(f"Invalid order_by clause '{clause}'. Could not be parsed.", pos, clause)
+
+    # sqlparse must see a single identifier token. Whitespace around it is a
+    # token of its own, so MLflow rejects " metrics.a" and "metrics.a ".
+    if clause != clause.lstrip():
+        raise unparsable(0)
+    if clause != clause.rstrip():
+        raise unparsable(len(clause.rstrip()))
     tokens = _tokenize(clause)
     if not tokens:
-        raise unparsable
+        raise unparsable(0)
     ident, j = _read_identifier(tokens, 0)
-    if ident is None or ident.start != 0 and clause[: ident.start].strip():
-        raise unparsable
-    direction = None
-    if j < len(tokens):
-        tok = tokens[j]
-        if tok.kind != "word" or j + 1 != len(tokens):
-            raise unparsable
-        direction = tok
-    if direction is not None and direction.text.upper() not in ("ASC", "DESC"):
-        # sqlparse only keeps "ident word" together when the word is ASC/DESC
-        # or an alias; MLflow then complains about the ordering key.
-        raise _error(
-            f"Invalid ordering key in order_by clause '{clause}'.", direction.start, clause
-        )
-    # MLflow turns backticks into double quotes and shell-splits the identifier,
-    # which drops the quotes around keys: metrics.`val loss` -> metrics.val loss
-    identifier = _shell_unquote(ident.text.replace("`", '"'))
-    kind, key = _split_identifier(identifier, ORDER_BY_ATTRIBUTES, ident.start, clause)
-    ascending = direction is None or direction.text.upper() == "ASC"
-    return OrderKey(kind, _KEY_ALIASES.get(key, key), ascending)
-
-
-def _shell_unquote(text: str) -> str:
-    out = []
-    quote = None
-    for ch in text:
-        if quote:
-            if ch == quote:
-                quote = None
-            else:
-                out.append(ch)
-        elif ch in ("'", '"'):
-            quote = ch
+    if ident is None:
+        raise unparsable(0)
+    rest = tokens[j:]
+    if rest and rest[0].kind in ("int", "float", "hex") and rest[0].start == ident.end:
+        # sqlparse quirk: a number glued to the identifier ("metrics.1",
+        # "metrics.a-1") joins it only through "<number> ASC|DESC", so
+        # "metrics.1 DESC" sorts by the metric "1" while "metrics.1" alone
+        # cannot be parsed.
+        if len(rest) == 2 and rest[1].is_word("ASC", "DESC"):
+            rest = rest[1:]
         else:
-            out.append(ch)
-    return "".join(out)
+            raise unparsable(rest[0].start)
+    # At most one more word, `backticked` or "quoted" token may follow: sqlparse
+    # groups it with the identifier (as an alias or ASC/DESC).
+    if len(rest) > 1 or (rest and rest[0].kind not in ("word", "bt", "dq")):
+        raise unparsable(rest[1].start if len(rest) > 1 else rest[0].start)
+    # Then MLflow turns backticks into double quotes and shell-splits the text.
+    # Only with two parts is the unquoted identifier used: "metrics.`a b` DESC"
+    # sorts by "a b", and so does "metrics.`a b`" (backticks trimmed), but
+    # "metrics.x.`a b`" keeps its backticks in the key.
+    try:
+        parts = shlex.split(clause.replace("`", '"'))
+    except ValueError:
+        raise unparsable(0) from None
+    identifier, ascending = clause, True
+    if len(parts) > 2:
+        raise unparsable(rest[0].start if rest else 0)
+    if len(parts) == 2:
+        if parts[1].lower() not in ("asc", "desc"):
+            raise _error(
+                f"Invalid ordering key in order_by clause '{clause}'.",
+                rest[0].start if rest else 0,
+                clause,
+            )
+        identifier, ascending = parts[0], parts[1].lower() == "asc"
+    kind, key = _split_identifier(identifier.strip(), ORDER_BY_ATTRIBUTES, 0, clause)
+    return OrderKey(kind, _KEY_ALIASES.get(key, key), ascending)
 
 
 def order_by_string(key: OrderKey) -> str:
@@ -669,9 +778,7 @@ def _attribute(run: Run, key: str):
     return getattr(run, key)
 
 
-def run_matches(
-    run: Run, clauses: Sequence[Clause], inputs: Sequence[DatasetInput] = ()
-) -> bool:
+def run_matches(run: Run, clauses: Sequence[Clause], inputs: Sequence[DatasetInput] = ()) -> bool:
     """True if ``run`` satisfies every clause (MLflow's ``_does_run_match_clause``)."""
     return all(_clause_matches(run, c, inputs) for c in clauses)
 
@@ -680,8 +787,8 @@ def _clause_matches(run: Run, clause: Clause, inputs: Sequence[DatasetInput]) ->
     kind, key, comparator, value = clause.kind, clause.key, clause.comparator, clause.value
     if kind == DATASET:
         for dataset in inputs:
-            lhs = dataset.tags.get(DATASET_CONTEXT_TAG) if key == "context" else getattr(
-                dataset, key
+            lhs = (
+                dataset.tags.get(DATASET_CONTEXT_TAG) if key == "context" else getattr(dataset, key)
             )
             if key == "context" and DATASET_CONTEXT_TAG not in dataset.tags:
                 continue

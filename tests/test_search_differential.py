@@ -1,0 +1,409 @@
+"""Differential tests: mltui's run search against ``MlflowClient.search_runs``.
+
+One sqlite database made by real mlflow (``tests/builders.py``), every
+experiment in it (including the deleted one). For each filter string and each
+order_by list, mltui's SQL store must return the same run ids in the same
+order as MLflow, page by page, or reject the string where MLflow raises. The
+same strings also go through mltui's Python evaluator (``run_matches`` +
+``sort_runs``, which serves the file store), again compared with MLflow.
+
+``{run-name}`` in a string is replaced by that run's id before searching.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from mltui.store.entities import ViewType
+from mltui.store.errors import InvalidSearch, StoreError
+from mltui.store.search import parse_filter, parse_order_by, run_matches, sort_runs
+
+mlflow = pytest.importorskip("mlflow")
+from mlflow.entities import ViewType as MlflowViewType  # noqa: E402
+from mlflow.exceptions import MlflowException  # noqa: E402
+
+VIEWS = {
+    ViewType.ACTIVE: MlflowViewType.ACTIVE_ONLY,
+    ViewType.DELETED: MlflowViewType.DELETED_ONLY,
+    ViewType.ALL: MlflowViewType.ALL,
+}
+
+# -- filter strings ------------------------------------------------------------
+
+VALID_FILTERS = [
+    "",
+    # metrics: comparisons, keys with slashes, spaces, unicode; quoting styles
+    "metrics.loss < 0.05",
+    "metrics.loss <= 0.05 AND metrics.acc >= 0.58",
+    "metrics.`val/loss` <= 0.24",
+    'metrics."val/loss" > 0.25',
+    "metrics.'val/loss' != 0.24",
+    "metrics.`train loss` >= 2",
+    "metrics.métrique > 3",
+    "metrics.`métrique` = 4.5",
+    "metric.acc = 0.5",
+    "metrics.acc > 5e-1",
+    # NaN, +inf, -inf: NaN only ever satisfies "!="
+    "metrics.score > 0",
+    "metrics.score < 0",
+    "metrics.score != 0",
+    "metrics.score = 0",
+    "metrics.score >= -1e308",
+    "metrics.plain = 1",
+    # params: quoted values, case sensitivity of = and LIKE vs ILIKE
+    "params.lr = '0.01'",
+    'params.lr = "0.1"',
+    "params.optimizer = 'sgd'",
+    "params.optimizer LIKE 's%'",
+    "params.optimizer LIKE 'S%'",
+    "params.optimizer ILIKE 's%'",
+    "params.optimizer != 'adam'",
+    "param.batch_size LIKE '_2%'",
+    "params.`key with space` = 'x y'",
+    "params.`path/like/key` = 'p'",
+    "params.ключ = 'значение'",
+    "params.long LIKE 'vvv%'",
+    "params.lr IS NULL",
+    "params.lr IS NOT NULL AND tags.kind = 'child'",
+    "params.search is not null",
+    # tags, hostile values, dotted keys
+    "tags.kind = 'child' AND params.batch_size = '64'",
+    "tags.owner = 'bob'",
+    "tags.owner ILIKE 'bob'",
+    "tags.quote = 'it''s'",  # MLflow keeps the doubled quote: matches nothing
+    "tags.quote LIKE 'it%s'",
+    "tags.hostile LIKE '%[bold]%'",
+    "tags.hostile = '[bold]x[/] \x1b[31mred\x1b[0m'",
+    "tags.`mlflow.runName` = 'child-1'",
+    "tags.mlflow.runName LIKE 'child-%'",
+    "tags.mlflow.parentRunId IS NOT NULL",
+    "tags.mlflow.parentRunId = '{sweep-parent}'",
+    # attributes
+    "attributes.run_name LIKE 'child-%'",
+    "attributes.run_name LIKE 'CHILD-%'",
+    "attributes.run_name ILIKE 'CHILD-%'",
+    "run_name = 'bare'",
+    "`Run name` = 'bare'",
+    "attributes.run_name = '[red]odd[/] name'",
+    "status = 'FAILED'",
+    "attribute.status != 'FINISHED'",
+    "run.status LIKE 'RUN%'",
+    "attributes.run_id IN ('{child-1}', '{child-3}', '{deleted-run}')",
+    "attributes.run_id NOT IN ('{child-1}', '{bare}')",
+    "run_id = '{child-2}'",
+    "run_id IN ('{old-run}')",
+    "created > 0",
+    "attributes.start_time < 0",
+    "attributes.end_time > 0",
+    "attributes.artifact_uri LIKE '%edge%'",
+    "attributes.user_id != 'nobody'",
+    # datasets
+    "datasets.context = 'training'",
+    "datasets.name = 'train-data'",
+    "datasets.digest LIKE '%'",
+    "dataset.name IN ('train-data', 'other')",
+    "datasets.context NOT IN ('eval')",
+    "datasets.context ILIKE 'TRAIN%' AND metrics.plain = 2",
+    # hostile but valid: values are bound, never pasted into SQL
+    "params.lr = '1'' OR 1=1 --'",
+    "tags.t = '; DROP TABLE runs; --'",
+    'params.lr = \'0.1" OR "1"="1\'',
+    "params.`lr'; DROP TABLE runs; --` = 'x'",
+    # MLflow's lenient AND handling and odd keys
+    "AND metrics.loss < 1 AND AND metrics.acc > 0.6 AND",
+    "metrics.loss < 1 metrics.acc > 0.6",
+    "params..lr = '0.1'",
+    "params.optimizer='adam'AND metrics.acc>0.5",
+    "  params.optimizer\t=\n'adam'  ",
+]
+
+INVALID_FILTERS = [
+    "metrics.loss < 'x'",
+    "params.lr = 0.01",
+    "params.lr = lr",
+    "params.lr = `0.01`",
+    "metrics.loss <> 1",
+    "metrics.loss == 1",
+    "params.lr RLIKE '0.*'",
+    "params.lr NOT LIKE '0%'",
+    "metrics.loss LIKE '1'",
+    "metrics.loss < 1 OR metrics.acc > 0",
+    "metrics.loss < 1; DROP TABLE runs",
+    "metrics.loss < 1;",
+    "(metrics.loss < 1)",
+    "metrics.loss < 1 -- comment",
+    "NOT params.lr = '0.1'",
+    "foo.bar = 1",
+    "attributes.nope = 'x'",
+    "attributes.lifecycle_stage = 'deleted'",
+    "metrics.loss IS NULL",
+    "end_time IS NULL",
+    "datasets.foo = 'x'",
+    "datasets.context > 'a'",
+    "run_id IN ()",
+    "run_id IN (1, 2)",
+    "run_id IN (a)",
+    "run_name IN ('bare')",
+    "attributes.status IN ('FAILED', 'KILLED')",  # only run_id takes a list
+    "run_id = ('a', 'b')",
+    "status IN 'FAILED'",
+    "metrics.loss",
+    "metrics.loss <",
+    "params.lr = 'unterminated",
+    "params.from = 'x'",
+    "start_time = 'x'",
+    "created > 1.5.5",
+    "metrics.loss < 0x10",
+    "params.lr = '1' OR '1' = '1'",
+    "tags.t = 'x' UNION SELECT * FROM runs",
+    "metrics.loss<1AND metrics.acc>0.6",
+    "tags.kind = 'child' AND (tags.owner = 'Bob')",
+    " ",
+]
+
+FILTERS = VALID_FILTERS + INVALID_FILTERS
+
+# -- order_by lists ------------------------------------------------------------
+
+ORDER_BYS = [
+    [],
+    ["metrics.loss"],
+    ["metrics.loss DESC"],
+    ["metrics.score ASC"],  # NaN after -inf..inf, missing last
+    ["metrics.score DESC"],  # NaN and missing still last
+    ["metrics.`val/loss` DESC"],
+    ["metrics.`train loss`"],
+    ["metrics.métrique desc"],
+    ["params.lr", "metrics.acc DESC"],  # ties on lr broken by acc
+    ["params.lr DESC", "attributes.run_name"],
+    ["params.optimizer"],
+    ["tags.owner DESC"],
+    ["tags.`mlflow.runName`"],
+    ["tags.kind", "start_time ASC"],
+    ["attributes.run_name"],
+    ["run_name DESC"],
+    ["attributes.start_time ASC"],
+    ["created"],
+    ["end_time DESC"],
+    ["status", "run_id DESC"],
+    ["attributes.user_id", "artifact_uri DESC"],
+    ["metrics.plain DESC", "metrics.score"],
+    ["params.`key with space`"],
+    ["metrics.`val/loss` `DESC`"],  # sqlparse takes `DESC` as an alias: descending
+    ["metrics.`train loss`DESC"],  # no space: key "`train loss`DESC", ascending
+    ["metrics.1 DESC"],  # a metric named "1" (only sortable with a direction)
+    # invalid
+    ["metrics.loss DESCENDING"],
+    ["metrics.loss ASC DESC"],
+    [" metrics.loss"],
+    ["metrics.loss "],
+    ["metrics.loss", "metrics.loss DESC"],
+    ["created", "start_time"],
+    ["datasets.name"],
+    ["attributes.run name"],
+    ["attributes.nope"],
+    ["metrics.loss; DROP TABLE runs"],
+    ["(metrics.loss)"],
+    ["metrics.loss, params.lr"],
+    ["metrics.1"],
+    [""],
+]
+
+
+def _id(value) -> str:
+    return repr(value)
+
+
+@pytest.fixture(scope="module")
+def world(sql_uri):
+    """Experiment ids, run ids by name, and every run as mltui loads it."""
+    from mlflow import MlflowClient
+
+    from mltui.store import open_store
+
+    client = MlflowClient(sql_uri)
+    experiment_ids = [
+        e.experiment_id for e in client.search_experiments(view_type=MlflowViewType.ALL)
+    ]
+    everything = client.search_runs(
+        experiment_ids, run_view_type=MlflowViewType.ALL, max_results=1000
+    )
+    ids = {r.info.run_name: r.info.run_id for r in everything}
+    store = open_store(sql_uri)
+    runs = store.search_runs(experiment_ids, view=ViewType.ALL, max_results=1000).runs
+    inputs = {run.run_id: store.get_run(run.run_id).inputs for run in runs}
+    assert len(runs) == len(everything) > 15
+    yield {
+        "client": client,
+        "store": store,
+        "experiment_ids": experiment_ids,
+        "ids": ids,
+        "runs": runs,
+        "inputs": inputs,
+        "mlflow_answers": {},
+    }
+    store.close()
+
+
+def _resolve(text: str, ids: dict[str, str]) -> str:
+    return re.sub(r"\{([\w-]+)\}", lambda m: ids[m.group(1)], text)
+
+
+def _mlflow_ids(world, filter_string, order_by, view):
+    """MLflow's answer, computed once per search (the evaluators share it)."""
+    cache = world["mlflow_answers"]
+    key = (filter_string, tuple(order_by), view)
+    if key not in cache:
+        try:
+            runs = world["client"].search_runs(
+                world["experiment_ids"],
+                filter_string,
+                run_view_type=VIEWS[view],
+                max_results=1000,
+                order_by=order_by,
+            )
+            cache[key] = [r.info.run_id for r in runs]
+        except MlflowException as err:
+            cache[key] = err
+    if isinstance(cache[key], MlflowException):
+        raise cache[key]
+    return cache[key]
+
+
+def _mltui_ids(world, filter_string, order_by, view):
+    page = world["store"].search_runs(
+        world["experiment_ids"], filter_string, order_by, view=view, max_results=1000
+    )
+    assert page.next_page_token is None
+    assert page.total == len(page.runs)
+    return [r.run_id for r in page.runs]
+
+
+def _python_ids(world, filter_string, order_by, view):
+    clauses = parse_filter(filter_string)
+    order = parse_order_by(order_by)
+    selected = [
+        run
+        for run in world["runs"]
+        if run.lifecycle_stage in view.stages
+        and run_matches(run, clauses, world["inputs"][run.run_id])
+    ]
+    return [r.run_id for r in sort_runs(selected, order)]
+
+
+def _assert_same(world, filter_string, order_by, view=ViewType.ALL, evaluate=_mltui_ids):
+    filter_string = _resolve(filter_string, world["ids"])
+    try:
+        expected = _mlflow_ids(world, filter_string, order_by, view)
+    except MlflowException as mlflow_error:
+        with pytest.raises(StoreError) as ours:
+            evaluate(world, filter_string, order_by, view)
+        assert str(ours.value) and str(mlflow_error)
+        return None
+    got = evaluate(world, filter_string, order_by, view)
+    names = {v: k for k, v in world["ids"].items()}
+    assert [names[i] for i in got] == [names[i] for i in expected]
+    return expected
+
+
+# -- the SQL store -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("filter_string", VALID_FILTERS, ids=_id)
+def test_valid_filter_matches_mlflow(world, filter_string):
+    assert _assert_same(world, filter_string, []) is not None
+
+
+@pytest.mark.parametrize("filter_string", INVALID_FILTERS, ids=_id)
+def test_invalid_filter_is_rejected_like_mlflow(world, filter_string):
+    assert _assert_same(world, filter_string, []) is None
+    with pytest.raises(InvalidSearch):
+        parse_filter(filter_string)
+
+
+@pytest.mark.parametrize("order_by", ORDER_BYS, ids=_id)
+def test_order_by_matches_mlflow(world, order_by):
+    _assert_same(world, "", order_by)
+
+
+@pytest.mark.parametrize(
+    "filter_string",
+    [
+        "",
+        "metrics.acc > 0.6",
+        "run_id IN ('{deleted-run}', '{old-run}', '{bare}')",
+        "attributes.run_name LIKE '%run%'",
+        "tags.mlflow.runName IS NOT NULL",
+    ],
+    ids=_id,
+)
+@pytest.mark.parametrize("view", list(VIEWS), ids=lambda v: v.value)
+def test_view_types_match_mlflow(world, filter_string, view):
+    _assert_same(world, filter_string, ["metrics.acc DESC"], view)
+
+
+@pytest.mark.parametrize(
+    ("filter_string", "order_by"),
+    [
+        ("", []),
+        ("", ["metrics.score DESC", "attributes.run_name"]),
+        ("metrics.loss < 1", ["params.lr", "metrics.acc DESC"]),
+        ("attributes.run_name LIKE '%-%'", ["tags.owner"]),
+        ("params.lr IS NULL", ["end_time DESC"]),
+    ],
+    ids=_id,
+)
+def test_pages_match_mlflow(world, filter_string, order_by):
+    """Page by page with page tokens, three runs at a time."""
+    client, store = world["client"], world["store"]
+    mlflow_token = mltui_token = None
+    pages = 0
+    while True:
+        expected = client.search_runs(
+            world["experiment_ids"],
+            filter_string,
+            run_view_type=MlflowViewType.ALL,
+            max_results=3,
+            order_by=order_by,
+            page_token=mlflow_token,
+        )
+        got = store.search_runs(
+            world["experiment_ids"],
+            filter_string,
+            order_by,
+            view=ViewType.ALL,
+            max_results=3,
+            page_token=mltui_token,
+        )
+        assert [r.run_id for r in got.runs] == [r.info.run_id for r in expected]
+        assert bool(got.next_page_token) == bool(expected.token)
+        pages += 1
+        if not expected.token:
+            break
+        mlflow_token, mltui_token = expected.token, got.next_page_token
+    assert pages > 1 or filter_string
+
+
+# -- the Python evaluator (file store) -----------------------------------------
+
+
+@pytest.mark.parametrize("filter_string", FILTERS, ids=_id)
+def test_python_evaluator_filter_matches_mlflow(world, filter_string):
+    _assert_same(world, filter_string, [], evaluate=_python_ids)
+
+
+@pytest.mark.parametrize("order_by", ORDER_BYS, ids=_id)
+def test_python_evaluator_order_matches_mlflow(world, order_by):
+    _assert_same(world, "", order_by, evaluate=_python_ids)
+
+
+@pytest.mark.parametrize("view", list(VIEWS), ids=lambda v: v.value)
+def test_python_evaluator_views_match_mlflow(world, view):
+    _assert_same(world, "metrics.acc >= 0", ["metrics.acc"], view, evaluate=_python_ids)
+
+
+def test_enough_strings():
+    assert len(FILTERS) >= 40
+    assert len(ORDER_BYS) >= 12
