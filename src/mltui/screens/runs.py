@@ -246,6 +246,8 @@ and R restores them. Runs that are RUNNING refresh every few seconds (p pauses).
         size = self.rows.page_size
         if first and run_page.total is not None:
             self.total, self.total_known = run_page.total, True
+        elif first and run_page.next_page_token and not self.total_known:
+            self._count_in_background(gen)
         elif not self.total_known:
             # the store cannot count (REST): grow the table as pages show more
             seen = page * size + len(run_page.runs) + (size if run_page.next_page_token else 0)
@@ -259,6 +261,19 @@ and R restores them. Runs that are RUNNING refresh every few seconds (p pauses).
         self.table.page_arrived(page)
         self.update_status()
         self._drain_queue()
+
+    def _count_in_background(self, gen: int) -> None:
+        """Stores without counts (REST) get the total from a slower probe, so the
+        scrollbar and G know the real end."""
+        def counted(n: int) -> None:
+            if gen == self.generation:
+                self.total, self.total_known = n, True
+                self.rows.total_top = n
+                self.table.data_changed()
+                self.update_status()
+
+        run_blocking(self, self.store.count_runs, self.experiment_ids, self._effective_filter(),
+                     self.view, done=counted, failed=lambda _m: None, group="count")
 
     def _page_failed(self, gen: int, page: int, message: str) -> None:
         self._inflight.discard(page)

@@ -138,6 +138,16 @@ class BaseStore:
             if not token:
                 return ids
 
+    def count_runs(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str = "",
+        view: ViewType = ViewType.ACTIVE,
+    ) -> int:
+        """How many runs match; may be slow on stores that cannot count (REST)."""
+        page = self.search_runs(experiment_ids, filter_string, (), view, max_results=1)
+        return page.total or 0
+
     def has_nested_runs(self, experiment_ids: Sequence[str]) -> bool:
         """True if any run of these experiments has a parent run (tree view matters)."""
         page = self.search_runs(
