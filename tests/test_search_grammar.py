@@ -34,8 +34,11 @@ from mltui.store.search import (
     METRIC,
     PARAM,
     TAG,
+    OrderKey,
+    order_by_string,
     parse_filter,
     parse_order_by,
+    quote_key,
 )
 from mltui.store.sql_search import filter_conditions, order_clauses
 
@@ -240,6 +243,24 @@ def test_order_by_errors(order_by, message):
         parse_order_by(order_by)
     assert message in str(err.value)
     assert err.value.position is not None
+
+
+ROUND_TRIP_KEYS = [
+    "loss", "val/loss", "a b", "a.b", "a.1", "1", "x.from", "from", "as", "mlflow.runName",
+    "métrique", "ключ", "a-b", "a:b", "a.", "_x", "like", "it's",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("key", ROUND_TRIP_KEYS)
+@pytest.mark.parametrize("kind", [METRIC, PARAM, TAG])
+def test_quote_key_and_order_by_string_round_trip(kind, key):
+    value = "1" if kind == METRIC else "'x'"
+    text = f"{quote_key(kind, key)} = {value}"
+    assert [(c.kind, c.key) for c in parse_filter(text)] == [(kind, key)]
+    assert mlflow_filter(text) == mltui_filter(text)
+    order = [order_by_string(OrderKey(kind, key, False))]
+    assert parse_order_by(order) == [OrderKey(kind, key, False)]
+    assert mlflow_order_by(order) == mltui_order_by(order)
 
 
 # -- MLflow, the reference ------------------------------------------------------------
@@ -496,6 +517,17 @@ PARITY_FILTERS += [
     "datasets.name NOT IN ('a')\n# c\n# d\nAND tags.x = 'y'",
     "tags.a IS NULL # c\n AND tags.b = 'x'",
     "metrics.a = 1 # c\n AND tags.b = 'x'",
+    # "as" after a dot is a keyword, but sqlparse's "x AS y" grouping still
+    # makes an identifier of "params.as.b" before IS NULL (only there)
+    "params.as.b IS NULL",
+    "params.x.as.y IS NOT NULL",
+    "params.as.b = 'x'",
+    "params.as IS NULL",
+    "params.as.b.as.c IS NULL",
+    # a trailing dot, then a keyword that sqlparse does not join
+    "params.a. IS NULL",
+    "params.a. LIKE 'x'",
+    "params. is null",
 ]
 
 
@@ -534,6 +566,14 @@ PARITY_ORDER_BYS += [
     ["attributes.`run name`"],
     ["Created"],
     ["datasets.context DESC"],
+    ["params.as DESC"],
+    ["params.as 'desc'"],
+    ["params.as"],
+    ["params.as.b"],
+    ["params.x.as"],
+    ["params.as.as DESC"],
+    ["params.as.b.as.c"],
+    ["params.from DESC"],
 ]
 
 
@@ -592,7 +632,8 @@ KEYS = [
     "artifact_uri", "name", "digest", "context", "`train loss`", "x.`y z`", "`a`.b", '"a".b',
     "'a'.b", "`a``b`", "a.1", "timestamp", "date", "key", "order", "limit", "asc", "desc",
     "true", "table", "ß", "select", "like", "ilike", "rlike", "not", "and", "or", "is", "null",
-    "from", "in", "as", "values", "case", "using", "between", "exists", "end",
+    "from", "in", "as", "values", "case", "using", "between", "exists", "end", "as.b", "x.as",
+    "x.as.y", "as.as",
 ]  # fmt: skip
 BAD_KEYS = [
     "1", "1a", "a-b", "a/b", "a b", "a..b", "a.", "``", "`", "a$b", "a@b", "a#b", "#a", "a(1)",

@@ -187,10 +187,20 @@ class _Ident:
     text: str
     start: int
     end: int
+    as_part: _Tok | None = None
+    """The first ``as`` key part, if any (see ``allow_as``)."""
+    ends_with_as: bool = False
 
 
-def _read_identifier(tokens: list[_Tok], i: int) -> tuple[_Ident | None, int]:
-    """Read ``head(.part)*`` starting at tokens[i]; None if tokens[i] is not one."""
+def _read_identifier(
+    tokens: list[_Tok], i: int, *, allow_as: bool = False
+) -> tuple[_Ident | None, int]:
+    """Read ``head(.part)*`` starting at tokens[i]; None if tokens[i] is not one.
+
+    ``allow_as``: take the keyword ``as`` as a key part. sqlparse's "x AS y"
+    grouping glues ``params.as`` to whatever token follows, so MLflow accepts
+    ``params.as DESC`` and ``params.as.b IS NULL``; callers check the rest.
+    """
     tok = tokens[i]
     if tok.kind not in ("word", "bt", "dq"):
         return None, i
@@ -199,6 +209,8 @@ def _read_identifier(tokens: list[_Tok], i: int) -> tuple[_Ident | None, int]:
     parts = [tok.text]
     end = tok.end
     j = i + 1
+    as_part = None
+    ends_with_as = False
     while j < len(tokens) and tokens[j].kind == "dot" and tokens[j].start == end:
         parts.append(".")
         end = tokens[j].end
@@ -206,7 +218,18 @@ def _read_identifier(tokens: list[_Tok], i: int) -> tuple[_Ident | None, int]:
         if j < len(tokens) and tokens[j].start == end and _is_key_part(tokens[j]):
             nxt = tokens[j]
             if nxt.kind == "word" and nxt.text.upper() in _RESERVED_AFTER_DOT:
-                return None, i
+                if not (allow_as and nxt.text.upper() == "AS"):
+                    return None, i
+                status, j = _read_as_parts(tokens, j, parts)
+                end = tokens[j - 1].end
+                # after "as.key", another "as" may only end the identifier
+                if status == "bad" or (as_part is not None and status != "as"):
+                    return None, i
+                as_part = as_part or nxt
+                if status == "more":
+                    continue
+                ends_with_as = status == "as"
+                break
             parts.append(nxt.text)
             end = nxt.end
             j += 1
@@ -217,7 +240,32 @@ def _read_identifier(tokens: list[_Tok], i: int) -> tuple[_Ident | None, int]:
         # else: a dot with no key part after it stays in the identifier and
         # the loop may take another dot; sqlparse groups ``params..a`` into
         # one identifier, so MLflow searches the key ``.a``.
-    return _Ident("".join(parts), tok.start, end), j
+    return _Ident("".join(parts), tok.start, end, as_part, ends_with_as), j
+
+
+def _read_as_parts(tokens: list[_Tok], j: int, parts: list[str]) -> tuple[str, int]:
+    """Read ``as(.as)*[.part]`` at tokens[j] into ``parts``.
+
+    Returns ("as", j) when the identifier ends with ``as``, ("dot", j) when it
+    ends with ``as.``, ("more", j) when a plain key part follows (dots may go
+    on), ("bad", j) when sqlparse would not join what follows.
+    """
+    while True:
+        parts.append(tokens[j].text)
+        end, j = tokens[j].end, j + 1
+        if not (j < len(tokens) and tokens[j].kind == "dot" and tokens[j].start == end):
+            return "as", j
+        parts.append(".")
+        end, j = tokens[j].end, j + 1
+        if not (j < len(tokens) and tokens[j].start == end):
+            return "dot", j
+        nxt = tokens[j]
+        if nxt.is_word("AS"):
+            continue
+        if nxt.kind not in ("word", "bt", "dq") or nxt.text.upper() in _RESERVED_AFTER_DOT:
+            return "bad", j
+        parts.append(nxt.text)
+        return "more", j + 1
 
 
 def _is_key_part(tok: _Tok) -> bool:
@@ -345,7 +393,14 @@ def _invalid_clause(tokens: list[_Tok], i: int, text: str) -> InvalidSearch:
 
 def _parse_clause(tokens: list[_Tok], i: int, text: str) -> tuple[Clause, int, int]:
     """One clause from tokens[i]: (clause, index after it, comparator position)."""
-    ident, j = _read_identifier(tokens, i)
+    ident, j = _read_identifier(tokens, i, allow_as=True)
+    # "params.as.b IS NULL" is one identifier to sqlparse, but only there
+    if (
+        ident is not None
+        and ident.as_part is not None
+        and (ident.ends_with_as or j >= len(tokens) or not tokens[j].is_word("IS"))
+    ):
+        ident, j = None, i
     if ident is None:
         reserved = _reserved_key_part(tokens, i)
         if reserved is not None:
@@ -466,7 +521,10 @@ def _reject_space_at_dot(ident: _Ident, tokens: list[_Tok], j: int, text: str) -
     if j >= len(tokens) or tokens[j].start == ident.end:
         return
     nxt = tokens[j]
-    if nxt.kind == "dot" or (ident.text.endswith(".") and _is_key_part(nxt)):
+    joined = nxt.kind in ("bt", "dq", "sq") or (
+        nxt.kind == "word" and nxt.text.upper() not in ("AND", "OR", "NOT", "IN", "IS", "NULL")
+    )
+    if nxt.kind == "dot" or (ident.text.endswith(".") and joined):
         raise _error(
             f"Unexpected space next to '.' in '{text[ident.start : nxt.end]}'; "
             "quote keys with spaces in backticks, e.g. params.`my key`",
@@ -679,7 +737,7 @@ def _parse_one_order_by(clause: str) -> OrderKey:
     tokens = _tokenize(clause)
     if not tokens:
         raise unparsable(0)
-    ident, j = _read_identifier(tokens, 0)
+    ident, j = _read_identifier(tokens, 0, allow_as=True)
     if ident is None:
         raise unparsable(0)
     rest = tokens[j:]
@@ -692,6 +750,11 @@ def _parse_one_order_by(clause: str) -> OrderKey:
             rest = rest[1:]
         else:
             raise unparsable(rest[0].start)
+    elif ident.ends_with_as:
+        # sqlparse groups "x.as <token>" whatever the token: "params.as 'desc'"
+        if len(rest) != 1 or rest[0].kind not in ("word", "bt", "dq", "sq"):
+            raise unparsable(ident.as_part.start if ident.as_part else 0)
+        rest = [_Tok("word", "", rest[0].start)]  # let shlex judge it below
     # At most one more word, `backticked` or "quoted" token may follow: sqlparse
     # groups it with the identifier (as an alias or ASC/DESC).
     if len(rest) > 1 or (rest and rest[0].kind not in ("word", "bt", "dq")):
@@ -728,7 +791,11 @@ def order_by_string(key: OrderKey) -> str:
 def quote_key(kind: str, key: str) -> str:
     """How a user types a reference to ``key`` in a filter (backticks when needed)."""
     prefix = {METRIC: "metrics", PARAM: "params", TAG: "tags", ATTRIBUTE: "attributes"}[kind]
-    if re.fullmatch(r"[A-Za-z_]\w*(\.\w+)*", key) and key.upper() not in _RESERVED_AFTER_DOT:
+    parts = key.split(".")
+    if all(
+        re.fullmatch(r"[A-Za-z_]\w*", part) and part.upper() not in _RESERVED_AFTER_DOT
+        for part in parts
+    ):
         return f"{prefix}.{key}"
     return f"{prefix}.`{key}`"
 
