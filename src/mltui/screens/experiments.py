@@ -65,6 +65,9 @@ as MLflow's UI does when you tick several experiments.
 
     def on_mount(self) -> None:
         self.table.add_columns("", "Name", "ID", "Runs", "Last activity", "Description", "Tags")
+        # Textual's DataTable may draw new rows before it measures them and then keeps
+        # those lines cached (names cut to the header's width): redraw once sized.
+        self.watch(self.table, "virtual_size", self.table.notify_style_update, init=False)
         self.table.focus()
         self.action_reload()
 

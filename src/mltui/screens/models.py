@@ -89,6 +89,9 @@ Columns: N/S/P/A count the versions in each stage.
     def on_mount(self) -> None:
         self.table.add_columns("Name", "Latest", "Versions", "Stages", "Aliases", "Updated",
                                "Description", "Tags")
+        # Textual's DataTable may draw new rows before it measures them and then keeps
+        # those lines cached (names cut to the header's width): redraw once sized.
+        self.watch(self.table, "virtual_size", self.table.notify_style_update, init=False)
         self.table.focus()
         self.action_reload()
 

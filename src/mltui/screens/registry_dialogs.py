@@ -92,6 +92,9 @@ class StageConfirm(ModalScreen[bool | None]):
     DEFAULT_CSS = DIALOG_CSS.format(name="StageConfirm")
     BINDINGS = [
         Binding("y", "confirm", "Confirm"),
+        # a binding, not key_enter: a key handler leaves the key unconsumed, and after
+        # the dismiss it reached the versions table below (enter there opens the run)
+        Binding("enter", "confirm", "Confirm", show=False, priority=True),
         Binding("a", "toggle_archive", "Archive existing"),
         Binding("n,escape", "cancel", "Cancel"),
     ]
@@ -125,9 +128,6 @@ class StageConfirm(ModalScreen[bool | None]):
 
     def on_checkbox_changed(self, _event: Checkbox.Changed) -> None:
         self._show()
-
-    def key_enter(self) -> None:
-        self.action_confirm()
 
     def action_toggle_archive(self) -> None:
         box = self.query_one("#archive", Checkbox)
@@ -263,6 +263,9 @@ class TagsDialog(ModalScreen[None]):
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         table.add_columns("Key", "Value")
+        # Textual's DataTable may draw new rows before it measures them and then keeps
+        # those lines cached (names cut to the header's width): redraw once sized.
+        self.watch(table, "virtual_size", table.notify_style_update, init=False)
         self.show_tags(self.tags)
         table.focus()
 

@@ -92,6 +92,9 @@ version changed since it was shown, nothing is written and you are told.
     def on_mount(self) -> None:
         self.table.add_columns("Version", "Stage", "Aliases", "Created", "Updated",
                                "Source run", "Status", "Description", "Tags")
+        # Textual's DataTable may draw new rows before it measures them and then keeps
+        # those lines cached (names cut to the header's width): redraw once sized.
+        self.watch(self.table, "virtual_size", self.table.notify_style_update, init=False)
         self.table.focus()
         self.action_reload()
 
