@@ -23,6 +23,11 @@ _KEY_NAMES = {
 }
 
 
+_TEXTUAL_ACTIONS = {"app.focus_next", "app.focus_previous", "focus_next", "focus_previous",
+                    "screen.copy_text", "app.copy_text", "copy_text", "help_quit",
+                    "app.help_quit", "command_palette"}
+
+
 def key_label(keys: str) -> str:
     return " ".join(_KEY_NAMES.get(k, k) for k in keys.split(","))
 
@@ -56,7 +61,8 @@ class HelpScreen(ModalScreen[None]):
         bindings = list(self.target._bindings)  # the screen's own, then the app's
         bindings += list(self.app._bindings)
         for key, binding in bindings:
-            if not binding.description:
+            # Textual's own focus/copy keys are not mltui's to explain
+            if not binding.description or binding.action in _TEXTUAL_ACTIONS:
                 continue
             keys, _ = by_action.setdefault(binding.action, ([], binding.description))
             if key not in keys:

@@ -239,6 +239,8 @@ class TagsDialog(ModalScreen[None]):
         Binding("e", "edit", "Edit"),
         Binding("d", "delete", "Delete"),
         Binding("escape,q", "close", "Close"),
+        Binding("j", "move(1)", "Down", show=False),
+        Binding("k", "move(-1)", "Up", show=False),
     ]
 
     def __init__(
@@ -275,6 +277,10 @@ class TagsDialog(ModalScreen[None]):
         table.clear()
         for key, value in sorted(self.tags.items()):
             table.add_row(Text(safe_text(key)), Text(safe_text(value)[:200]), key=key)
+
+    def action_move(self, delta: int) -> None:
+        table = self.query_one(DataTable)
+        table.move_cursor(row=max(0, table.cursor_row + delta))
 
     def _current_key(self) -> str | None:
         keys = sorted(self.tags)
