@@ -574,6 +574,12 @@ PARITY_ORDER_BYS += [
     ["params.as.as DESC"],
     ["params.as.b.as.c"],
     ["params.from DESC"],
+    ["metrics.as.b ASC"],
+    ['metrics.as.b "asc"'],
+    ["metrics.as. DESC"],
+    ['metrics.as. "desc"'],
+    ['metrics.x.as "asc"'],
+    ['metrics.as.b.as "desc"'],
 ]
 
 
@@ -611,6 +617,15 @@ def test_intended_order_by_difference(clause, mlflow_key):
     assert sql_syntax_in_order_by(clause)
     with pytest.raises(InvalidSearch):
         parse_order_by([clause])
+
+
+def test_known_order_by_gap():
+    """Not SQL syntax, but too odd to follow: sqlparse aliases "as" to the next
+    token and then glues an adjacent quoted part to it, so MLflow reads
+    'params.as de"sc"' as descending. mltui rejects it."""
+    assert mlflow_order_by(['params.as de"sc"']) == [(PARAM, "as", False)]
+    with pytest.raises(InvalidSearch):
+        parse_order_by(['params.as de"sc"'])
 
 
 # -- parity over generated strings --------------------------------------------------

@@ -189,7 +189,8 @@ class _Ident:
     end: int
     as_part: _Tok | None = None
     """The first ``as`` key part, if any (see ``allow_as``)."""
-    ends_with_as: bool = False
+    as_tail: str = ""
+    """How the last ``as`` run ends: "as", "dot" (``as.``) or "more" (``as.key``)."""
 
 
 def _read_identifier(
@@ -210,7 +211,7 @@ def _read_identifier(
     end = tok.end
     j = i + 1
     as_part = None
-    ends_with_as = False
+    as_tail = ""
     while j < len(tokens) and tokens[j].kind == "dot" and tokens[j].start == end:
         parts.append(".")
         end = tokens[j].end
@@ -226,9 +227,9 @@ def _read_identifier(
                 if status == "bad" or (as_part is not None and status != "as"):
                     return None, i
                 as_part = as_part or nxt
+                as_tail = status
                 if status == "more":
                     continue
-                ends_with_as = status == "as"
                 break
             parts.append(nxt.text)
             end = nxt.end
@@ -240,7 +241,7 @@ def _read_identifier(
         # else: a dot with no key part after it stays in the identifier and
         # the loop may take another dot; sqlparse groups ``params..a`` into
         # one identifier, so MLflow searches the key ``.a``.
-    return _Ident("".join(parts), tok.start, end, as_part, ends_with_as), j
+    return _Ident("".join(parts), tok.start, end, as_part, as_tail), j
 
 
 def _read_as_parts(tokens: list[_Tok], j: int, parts: list[str]) -> tuple[str, int]:
@@ -398,7 +399,7 @@ def _parse_clause(tokens: list[_Tok], i: int, text: str) -> tuple[Clause, int, i
     if (
         ident is not None
         and ident.as_part is not None
-        and (ident.ends_with_as or j >= len(tokens) or not tokens[j].is_word("IS"))
+        and (ident.as_tail == "as" or j >= len(tokens) or not tokens[j].is_word("IS"))
     ):
         ident, j = None, i
     if ident is None:
@@ -750,11 +751,18 @@ def _parse_one_order_by(clause: str) -> OrderKey:
             rest = rest[1:]
         else:
             raise unparsable(rest[0].start)
-    elif ident.ends_with_as:
+    elif ident.as_tail == "as":
         # sqlparse groups "x.as <token>" whatever the token: "params.as 'desc'"
         if len(rest) != 1 or rest[0].kind not in ("word", "bt", "dq", "sq"):
             raise unparsable(ident.as_part.start if ident.as_part else 0)
         rest = [_Tok("word", "", rest[0].start)]  # let shlex judge it below
+    elif rest and (
+        (ident.as_tail == "more" and rest[0].kind != "word")
+        or (ident.as_tail == "dot" and rest[0].kind == "word")
+    ):
+        # the part after "as." was glued on as an alias already, so only
+        # ASC/DESC may follow "x.as.b"; and "x.as." takes an alias, not ASC/DESC
+        raise unparsable(rest[0].start)
     # At most one more word, `backticked` or "quoted" token may follow: sqlparse
     # groups it with the identifier (as an alias or ASC/DESC).
     if len(rest) > 1 or (rest and rest[0].kind not in ("word", "bt", "dq")):
