@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -60,3 +61,303 @@ def experiment_id(store, name: str) -> str:
     exp = store.get_experiment_by_name(name)
     assert exp is not None, name
     return exp.experiment_id
+
+
+# -- PostgreSQL and the parity backends ------------------------------------------------------
+#
+# ``backend`` is one store made by ``builders.build`` through the real mlflow client,
+# for each kind: 'sqlite' and 'file' (the cached stores), 'rest' (a real ``mlflow
+# server --serve-artifacts`` over a copy of the cached sqlite database) and
+# 'postgresql' (a throwaway PostgreSQL server, built into a template database).
+# Read it, never write it. ``writable_backend`` is a private copy for one test.
+
+BACKEND_KINDS = ("sqlite", "file", "rest", "postgresql")
+PG_TEMPLATE = "mltui_built"
+"""The database builders.py fills; only ever copied (a template must have no connections)."""
+
+
+class Backend:
+    """One store of one kind, as mltui and MlflowClient open it."""
+
+    def __init__(self, kind: str, uri: str, mlflow_uri: str | None = None):
+        self.kind = kind
+        self.uri = uri
+        """What mltui opens."""
+        self.mlflow_uri = mlflow_uri or uri
+        """What MlflowClient opens for the same data (for REST the server URL)."""
+
+    def __repr__(self) -> str:
+        return f"Backend({self.kind}, {self.uri})"
+
+    def open(self, read_only: bool = False):
+        from mltui.store import open_store
+
+        return open_store(self.uri, read_only=read_only)
+
+    def client(self):
+        import mlflow
+        from mlflow import MlflowClient
+
+        if self.kind == "file":
+            # MLflow's file registry calls MlflowClient() with the global tracking URI;
+            # without one it would create ./mlflow.db (see test_file_store.py)
+            mlflow.set_tracking_uri(self.mlflow_uri)
+        return MlflowClient(self.mlflow_uri)
+
+
+class WritableBackend(Backend):
+    """A private copy of a backend's store; :meth:`twin` makes a second one, pristine,
+    for MlflowClient to make the same writes on."""
+
+    def __init__(self, kind: str, uri: str, make_twin):
+        super().__init__(kind, uri)
+        self._make_twin = make_twin
+
+    def twin(self) -> Backend:
+        """A pristine copy. For 'rest' there is one writable server: the twin is that
+        server reset to the pristine store, so read everything needed from this
+        backend before asking for its twin."""
+        return self._make_twin()
+
+
+class PgStores:
+    """The session's PostgreSQL server and the builders' store in it."""
+
+    def __init__(self, server, artifact_root: Path):
+        self.server = server
+        self.artifact_root = artifact_root
+        self._build = None
+        self._built = False
+        self._read_uri: str | None = None
+        self._counter = 0
+
+    def start_build(self) -> None:
+        """Fill the template database with builders.py, in the background."""
+        import subprocess
+        import sys
+
+        if self._build is not None or self._built:
+            return
+        uri = self.server.create_database(PG_TEMPLATE)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
+        self.artifact_root.mkdir(parents=True, exist_ok=True)
+        self._log = open(self.artifact_root.parent / "pg-build.log", "wb")  # noqa: SIM115
+        self._build = subprocess.Popen(
+            [
+                sys.executable,
+                str(Path(__file__).with_name("builders.py")),
+                uri,
+                str(self.artifact_root),
+            ],
+            env=env,
+            cwd=self.artifact_root.parent,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def template(self) -> str:
+        """The built template's name, once builders.py is done."""
+        if not self._built:
+            self.start_build()
+            code = self._build.wait(600)
+            self._log.close()
+            if code != 0:
+                log = (self.artifact_root.parent / "pg-build.log").read_text(errors="replace")
+                pytest.fail(f"builders.py on PostgreSQL failed ({code}):\n{log[-4000:]}")
+            self._built = True
+        return PG_TEMPLATE
+
+    def read_uri(self) -> str:
+        """A copy of the built store that tests only read (shared by the session)."""
+        if self._read_uri is None:
+            self._read_uri = self.server.create_database("mltui_read", self.template())
+        return self._read_uri
+
+    def fresh_copy(self, name: str | None = None) -> str:
+        """A new copy of the built store (``name`` is dropped first if it exists)."""
+        template = self.template()
+        if name is None:
+            self._counter += 1
+            name = f"mltui_copy_{self._counter}"
+        self.server.drop_database(name)
+        return self.server.create_database(name, template)
+
+    def close(self) -> None:
+        """Stop a build nobody waited for (the session used no PostgreSQL store)."""
+        if self._build is not None and self._build.poll() is None:
+            self._build.kill()
+            self._build.wait(30)
+        if self._build is not None:
+            self._log.close()
+
+    def drop(self, name_or_uri: str) -> None:
+        """Drop a copy, after closing MLflow's cached engine for it."""
+        name = name_or_uri.rsplit("/", 1)[-1]
+        _dispose_mlflow_engine(self.server.uri(name))
+        self.server.drop_database(name)
+
+
+def _dispose_mlflow_engine(uri: str) -> None:
+    """MLflow keeps one engine (and its pooled connections) per database URI for the
+    life of the process; let go of it before the database is dropped."""
+    import sys
+
+    module = sys.modules.get("mlflow.store.tracking.sqlalchemy_store")
+    engines = getattr(getattr(module, "SqlAlchemyStore", None), "_engine_map", None)
+    if isinstance(engines, dict) and uri in engines:
+        engines.pop(uri).dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A throwaway PostgreSQL server for the session. Skips only when the server
+    binaries are not installed; a server that does not start fails the test."""
+    from servers import PostgresServer, find_postgres_bin
+
+    bindir = find_postgres_bin()
+    if bindir is None:
+        reason = (
+            "PostgreSQL server binaries (initdb, postgres) not found: install the "
+            "'postgresql' package (apt-get install postgresql) or set MLTUI_TEST_PG_BIN"
+        )
+        print(f"\nSKIP PostgreSQL tests: {reason}")
+        pytest.skip(reason)
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        pytest.fail("PostgreSQL is installed but psycopg is not: pip install -e '.[test]'")
+    with PostgresServer(bindir) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def pg_stores(postgres, tmp_path_factory):
+    stores = PgStores(postgres, tmp_path_factory.mktemp("pg-build") / "artifacts")
+    stores.start_build()
+    yield stores
+    stores.close()
+
+
+@pytest.fixture
+def pg_uri(postgres):
+    """The URI of a new, empty PostgreSQL database (dropped after the test)."""
+    import uuid
+
+    name = f"empty_{uuid.uuid4().hex[:12]}"
+    uri = postgres.create_database(name)
+    yield uri
+    _dispose_mlflow_engine(uri)
+    postgres.drop_database(name)
+
+
+@pytest.fixture(scope="session")
+def pg_read_uri(pg_stores) -> str:
+    """The builders' store on PostgreSQL, to read only (as ``sql_uri`` for sqlite)."""
+    return pg_stores.read_uri()
+
+
+class _RestParity:
+    """One ``mlflow server`` over a copy of the cached sqlite store; writable tests
+    restore the copy from the cache before and after they write."""
+
+    def __init__(self, root: Path):
+        import shutil
+
+        from servers import MlflowServer
+
+        self.pristine = cached_store("sqlite") / "mlflow.db"
+        root.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(self.pristine, root / "mlflow.db")
+        self.server = MlflowServer(root)
+        self.server.start()
+        self._ready = False
+
+    def ready(self):
+        if not self._ready:
+            self.server.wait_ready()
+            self._ready = True
+        return self.server
+
+    def reset(self) -> None:
+        self.ready().restore_db(self.pristine)
+
+
+@pytest.fixture(scope="session")
+def _rest_parity(tmp_path_factory):
+    rest = _RestParity(tmp_path_factory.mktemp("rest-parity"))
+    yield rest
+    rest.server.stop()
+
+
+@pytest.fixture(scope="session")
+def _warm_up(request):
+    """Start the slow parts (mlflow server, PostgreSQL build) at once, in the
+    background, so they get ready while the first backends are tested."""
+    request.getfixturevalue("_rest_parity")
+    from servers import find_postgres_bin
+
+    if find_postgres_bin() is not None:
+        # a failure here is cached by pytest and raised again in the PostgreSQL tests
+        with contextlib.suppress(Exception, pytest.fail.Exception, pytest.skip.Exception):
+            request.getfixturevalue("pg_stores")
+
+
+def _backend(request, kind: str) -> Backend:
+    if kind == "sqlite":
+        return Backend(kind, f"sqlite:///{cached_store('sqlite') / 'mlflow.db'}")
+    if kind == "file":
+        return Backend(kind, (cached_store("file") / "mlruns").as_uri())
+    if kind == "rest":
+        server = request.getfixturevalue("_rest_parity").ready()
+        return Backend(kind, server.uri)
+    if kind == "postgresql":
+        return Backend(kind, request.getfixturevalue("pg_read_uri"))
+    raise ValueError(kind)
+
+
+@pytest.fixture(scope="session", params=BACKEND_KINDS)
+def backend(request, _warm_up) -> Backend:
+    """The builders' store on one backend (all four in turn). Never write to it."""
+    return _backend(request, request.param)
+
+
+@pytest.fixture(params=BACKEND_KINDS)
+def writable_backend(request, _warm_up, tmp_path):
+    """A private copy of the builders' store on one backend, free to modify."""
+    kind = request.param
+    if kind in ("sqlite", "file"):
+        counter = iter(range(1000))
+
+        def copy() -> Backend:
+            dest = tmp_path / f"copy-{next(counter)}"
+            dest.mkdir()
+            return Backend(kind, copy_store(kind, dest))
+
+        first = copy()
+        yield WritableBackend(kind, first.uri, copy)
+    elif kind == "postgresql":
+        pg = request.getfixturevalue("pg_stores")
+        names = []
+
+        def fresh() -> Backend:
+            names.append(f"mltui_w{len(names)}")
+            return Backend(kind, pg.fresh_copy(names[-1]))
+
+        first = fresh()
+        try:
+            yield WritableBackend(kind, first.uri, fresh)
+        finally:
+            for name in names:
+                pg.drop(name)
+    else:
+        rest = request.getfixturevalue("_rest_parity")
+        rest.reset()
+
+        def reset() -> Backend:
+            rest.reset()
+            return Backend(kind, rest.server.uri)
+
+        try:
+            yield WritableBackend(kind, rest.server.uri, reset)
+        finally:
+            rest.reset()  # the read-only ``backend`` shares this server

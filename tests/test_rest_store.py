@@ -25,8 +25,6 @@ import math
 import os
 import re
 import shutil
-import signal
-import socket
 import ssl
 import subprocess
 import sys
@@ -55,6 +53,7 @@ from mltui.store.errors import (
 )
 from mltui.store.rest import RestStore, downsample
 from mltui.store.rest_client import AUTH_HINT, EndpointNotFound
+from servers import MlflowServer, free_port
 
 try:  # the differential strings live with the SQL store's differential tests
     from test_search_differential import INVALID_FILTERS, ORDER_BYS, VALID_FILTERS
@@ -75,83 +74,7 @@ STEPS = 5000
 SPIKES = {123: 1000.0, 124: -1000.0, 2500: 5e6, 2501: -7e6, 4000: math.nan, 4998: 777.0}
 
 
-# -- the real server ---------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class MlflowServer:
-    """``mlflow server`` in its own process group, on a free port."""
-
-    def __init__(self, root: Path):
-        self.root = root
-        self.port = free_port()
-        self.uri = f"http://127.0.0.1:{self.port}"
-        self.db = root / "mlflow.db"
-        self.proc: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
-        env["MLFLOW_SERVER_ENABLE_JOB_EXECUTION"] = "false"  # no job runner process
-        self.log = open(self.root / "server.log", "wb")  # noqa: SIM115
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "mlflow",
-                "server",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--backend-store-uri",
-                f"sqlite:///{self.db}",
-                "--serve-artifacts",
-                "--artifacts-destination",
-                str(self.root / "artifacts"),
-                "--workers",
-                "1",
-            ],
-            cwd=self.root,
-            env=env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-    def wait_ready(self, timeout: float = 300) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                pytest.fail(f"mlflow server exited:\n{self.log_tail()}")
-            try:
-                if httpx.get(f"{self.uri}/health", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        pytest.fail(f"mlflow server not ready after {timeout} s:\n{self.log_tail()}")
-
-    def log_tail(self) -> str:
-        return (self.root / "server.log").read_text(errors="replace")[-3000:]
-
-    def stop(self, grace: float = 0) -> None:
-        """SIGTERM (a server going down) with ``grace`` seconds to exit, else SIGKILL."""
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        try:
-            os.killpg(self.proc.pid, signal.SIGTERM if grace else signal.SIGKILL)
-            self.proc.wait(grace or 10)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(10)
-        except ProcessLookupError:
-            pass
-        self.log.close()
+# -- the real server (tests/servers.py) ------------------------------------------------
 
 
 def fill(uri: str, root: str) -> None:

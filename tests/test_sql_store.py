@@ -17,6 +17,10 @@ Documented choices, asserted here:
 - ``ModelVersion.aliases`` is filled on every read (``search_model_versions``
   leaves it empty in MLflow; ``get_model_version`` fills it). The reference is
   ``get_model_version``.
+
+Every test that opens a store runs twice: on sqlite and on a real PostgreSQL
+server (``postgres`` in ``conftest.py``; those skip only where PostgreSQL is not
+installed). Tests about the sqlite file itself are marked :func:`sqlite_only`.
 """
 
 from __future__ import annotations
@@ -29,12 +33,13 @@ import time
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from mlflow import MlflowClient
 from mlflow.entities import LoggedModelInput, LoggedModelOutput
 from mlflow.entities import Metric as MlflowMetric
 from mlflow.entities import ViewType as MlflowViewType
 
-from builders import HOSTILE_TAG, LONG_VALUE, copy_store
+from builders import HOSTILE_TAG, LONG_VALUE, cached_store, copy_store
 from conftest import experiment_id
 from mltui.store import open_store
 from mltui.store.entities import ViewType
@@ -57,6 +62,92 @@ MLFLOW_VIEWS = {
 
 def sqlite_file(uri: str) -> Path:
     return Path(uri[len("sqlite:///") :])
+
+
+# -- the databases: sqlite and PostgreSQL ----------------------------------------------
+
+SQL_KINDS = ("sqlite", "postgresql")
+
+
+def sqlite_only(reason: str):
+    """Run a test on sqlite only; ``reason`` says why it means nothing elsewhere."""
+
+    def mark(test):
+        test.sqlite_only = reason
+        return test
+
+    return mark
+
+
+def pytest_generate_tests(metafunc):
+    if "sql_kind" in metafunc.fixturenames:
+        only = getattr(metafunc.function, "sqlite_only", None)
+        metafunc.parametrize("sql_kind", ["sqlite"] if only else list(SQL_KINDS), indirect=True)
+
+
+@pytest.fixture(scope="module")
+def sql_kind(request) -> str:
+    return request.param
+
+
+@pytest.fixture(scope="module")
+def sql_uri(sql_kind, request) -> str:
+    """The builders' store, read only: the cached sqlite file or its PostgreSQL twin."""
+    if sql_kind == "postgresql":
+        return request.getfixturevalue("pg_read_uri")
+    return f"sqlite:///{cached_store('sqlite') / 'mlflow.db'}"
+
+
+@pytest.fixture(scope="module")
+def mlflow_client(sql_uri) -> MlflowClient:
+    return MlflowClient(sql_uri)
+
+
+@pytest.fixture
+def store(sql_uri):
+    s = open_store(sql_uri)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def sql_copy(sql_kind, tmp_path, request):
+    """Makes private copies of the builders' store on this test's database kind."""
+    made: list[str] = []
+
+    def make() -> str:
+        if sql_kind == "postgresql":
+            made.append(request.getfixturevalue("pg_stores").fresh_copy())
+        else:
+            dest = tmp_path / f"copy-{len(made)}"
+            dest.mkdir()
+            made.append(copy_store("sqlite", dest))
+        return made[-1]
+
+    yield make
+    if sql_kind == "postgresql":
+        for uri in made:
+            request.getfixturevalue("pg_stores").drop(uri)
+
+
+@pytest.fixture
+def writable_sql_uri(sql_copy) -> str:
+    """A private copy of the builders' store, free to modify."""
+    return sql_copy()
+
+
+def run_sql(uri: str, *statements: str) -> None:
+    """Raw SQL on a test's own copy, in one transaction. On PostgreSQL foreign keys are
+    not enforced for it (``session_replication_role``), as on sqlite."""
+    engine = sa.create_engine(uri)
+    try:
+        with engine.begin() as conn:
+            if engine.dialect.name == "postgresql":
+                conn.execute(sa.text("SET LOCAL session_replication_role = replica"))
+            for statement in statements:
+                conn.execute(sa.text(statement))
+    finally:
+        engine.dispose()
 
 
 def all_experiment_ids(client: MlflowClient) -> list[str]:
@@ -367,9 +458,12 @@ SPIKES = {
 
 
 @pytest.fixture(scope="module")
-def long_history(tmp_path_factory):
+def long_history(sql_kind, tmp_path_factory, request):
     """A private copy with one run holding a 5000-step history with spikes."""
-    uri = copy_store("sqlite", tmp_path_factory.mktemp("long-history"))
+    if sql_kind == "postgresql":
+        uri = request.getfixturevalue("pg_stores").fresh_copy()
+    else:
+        uri = copy_store("sqlite", tmp_path_factory.mktemp("long-history"))
     client = MlflowClient(uri)
     edge = client.get_experiment_by_name("edge cases").experiment_id
     rid = client.create_run(edge, run_name="long").info.run_id
@@ -385,7 +479,9 @@ def long_history(tmp_path_factory):
         client.log_batch(rid, metrics=points[i : i + 1000])
     client.set_terminated(rid)
     full = sorted(client.get_metric_history(rid, "wave"), key=lambda m: m.step)
-    return uri, rid, full
+    yield uri, rid, full
+    if sql_kind == "postgresql":
+        request.getfixturevalue("pg_stores").drop(uri)
 
 
 def check_downsampled(points, full, max_points, lo=None, hi=None):
@@ -733,15 +829,19 @@ def test_logged_models_match_mlflow(store, mlflow_client):
 
 
 def runs_row(uri: str, run_id: str) -> dict:
-    with sqlite3.connect(sqlite_file(uri)) as conn:
-        conn.row_factory = sqlite3.Row
-        return dict(conn.execute("SELECT * FROM runs WHERE run_uuid = ?", (run_id,)).fetchone())
+    engine = sa.create_engine(uri)
+    try:
+        with engine.connect() as conn:
+            row = conn.execute(
+                sa.text("SELECT * FROM runs WHERE run_uuid = :rid"), {"rid": run_id}
+            ).one()
+            return dict(row._mapping)
+    finally:
+        engine.dispose()
 
 
-def test_delete_and_restore_runs_as_mlflow_does(writable_sql_uri, tmp_path):
-    twin = tmp_path / "twin"
-    twin.mkdir()
-    twin_uri = copy_store("sqlite", twin)
+def test_delete_and_restore_runs_as_mlflow_does(writable_sql_uri, sql_copy):
+    twin_uri = sql_copy()
     ours_client, twin_client = MlflowClient(writable_sql_uri), MlflowClient(twin_uri)
     sweep = ours_client.get_experiment_by_name("sweep").experiment_id
     targets = [r.info.run_id for r in mlflow_runs(ours_client, [sweep], "tags.kind = 'child'")][:3]
@@ -789,9 +889,30 @@ def test_delete_unknown_run_changes_nothing(writable_sql_uri):
     assert client.get_run(rid).info.lifecycle_stage == "active"
 
 
+def fingerprint(uri: str):
+    """The sqlite file's bytes; on a server, every row of the tables a write touches."""
+    if uri.startswith("sqlite"):
+        return hashlib.sha256(sqlite_file(uri).read_bytes()).hexdigest()
+    engine = sa.create_engine(uri)
+    try:
+        with engine.connect() as conn:
+            return {
+                table: sorted(map(repr, conn.execute(sa.text(f"SELECT * FROM {table}")).all()))
+                for table in (
+                    "runs",
+                    "model_versions",
+                    "registered_models",
+                    "registered_model_aliases",
+                    "registered_model_tags",
+                    "model_version_tags",
+                )
+            }
+    finally:
+        engine.dispose()
+
+
 def test_read_only_store_refuses_writes(writable_sql_uri):
-    path = sqlite_file(writable_sql_uri)
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    digest = fingerprint(writable_sql_uri)
     client = MlflowClient(writable_sql_uri)
     sweep = client.get_experiment_by_name("sweep").experiment_id
     rid = mlflow_runs(client, [sweep], view=MlflowViewType.ACTIVE_ONLY)[0].info.run_id
@@ -805,9 +926,10 @@ def test_read_only_store_refuses_writes(writable_sql_uri):
         assert store.search_runs([sweep], view=ViewType.ALL).total == 9
     assert client.get_run(rid).info.lifecycle_stage == "active"
     assert client.get_run(deleted).info.lifecycle_stage == "deleted"
-    assert hashlib.sha256(path.read_bytes()).hexdigest() == digest
+    assert fingerprint(writable_sql_uri) == digest
 
 
+@sqlite_only("about the sqlite file and its journal files")
 def test_reading_never_modifies_the_file(writable_sql_uri):
     path = sqlite_file(writable_sql_uri)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
@@ -879,9 +1001,22 @@ def test_directory_is_not_a_store(tmp_path):
     one_line(info.value)
 
 
+@pytest.mark.parametrize("read_only", [False, True])
+def test_empty_postgresql_database_is_not_a_store(pg_uri, read_only):
+    """As an empty sqlite file: refused, and no table is created."""
+    with pytest.raises(NotAnMlflowStore) as info:
+        open_store(pg_uri, read_only=read_only)
+    assert "not an MLflow tracking database" in one_line(info.value)
+    engine = sa.create_engine(pg_uri)
+    try:
+        assert sa.inspect(engine).get_table_names() == []
+    finally:
+        engine.dispose()
+
+
 def test_unknown_newer_schema_still_reads(writable_sql_uri, sql_uri, mlflow_client):
-    path = sqlite_file(writable_sql_uri)
-    with sqlite3.connect(path) as conn:
+    statements = [
+        f"ALTER TABLE {table} ADD COLUMN future_col TEXT DEFAULT 'x'"
         for table in (
             "experiments",
             "runs",
@@ -893,11 +1028,15 @@ def test_unknown_newer_schema_still_reads(writable_sql_uri, sql_uri, mlflow_clie
             "model_versions",
             "logged_models",
             "datasets",
-        ):
-            conn.execute(f"ALTER TABLE {table} ADD COLUMN future_col TEXT DEFAULT 'x'")
-        conn.execute("CREATE TABLE future_things (id INTEGER PRIMARY KEY, payload TEXT)")
-        conn.execute("INSERT INTO future_things (payload) VALUES ('hello')")
-        conn.execute("UPDATE alembic_version SET version_num = 'ffffffffffff'")
+        )
+    ]
+    run_sql(
+        writable_sql_uri,
+        *statements,
+        "CREATE TABLE future_things (id INTEGER PRIMARY KEY, payload TEXT)",
+        "INSERT INTO future_things (id, payload) VALUES (1, 'hello')",
+        "UPDATE alembic_version SET version_num = 'ffffffffffff'",
+    )
     ids = all_experiment_ids(mlflow_client)
     with open_store(writable_sql_uri) as new, open_store(sql_uri) as old:
         assert new.list_experiments(ViewType.ALL) == old.list_experiments(ViewType.ALL)
@@ -923,17 +1062,21 @@ def test_unknown_newer_schema_still_reads(writable_sql_uri, sql_uri, mlflow_clie
 
 def test_missing_optional_tables(writable_sql_uri, sql_uri):
     """Tables an older schema lacks are simply not there to read."""
-    path = sqlite_file(writable_sql_uri)
-    with sqlite3.connect(path) as conn:
-        for table in (
-            "registered_model_aliases",
-            "logged_models",
-            "input_tags",
-            "inputs",
-            "datasets",
-            "experiment_tags",
-        ):
-            conn.execute(f"DROP TABLE {table}")
+    cascade = " CASCADE" if writable_sql_uri.startswith("postgresql") else ""  # foreign keys
+    run_sql(
+        writable_sql_uri,
+        *(
+            f"DROP TABLE {table}{cascade}"
+            for table in (
+                "registered_model_aliases",
+                "logged_models",
+                "input_tags",
+                "inputs",
+                "datasets",
+                "experiment_tags",
+            )
+        ),
+    )
     with open_store(writable_sql_uri) as store, open_store(sql_uri) as ref:
         edge = experiment_id(store, "edge cases")
         assert store.list_logged_models(edge) == []
@@ -951,6 +1094,7 @@ def test_missing_optional_tables(writable_sql_uri, sql_uri):
         assert store.get_experiment_by_name("sweep").tags == {}
 
 
+@sqlite_only("deletes the database file under an open store")
 def test_vanishing_database_gives_a_store_error(writable_sql_uri):
     path = sqlite_file(writable_sql_uri)
     store = open_store(writable_sql_uri)
@@ -969,17 +1113,21 @@ def test_vanishing_database_gives_a_store_error(writable_sql_uri):
 
 
 def move_to_workspace(uri: str, experiment: str, model: str) -> None:
-    with sqlite3.connect(sqlite_file(uri)) as conn:
-        conn.execute("INSERT INTO workspaces (name, description) VALUES ('other', 'x')")
-        conn.execute("UPDATE experiments SET workspace = 'other' WHERE name = ?", (experiment,))
-        for table in (
-            "registered_models",
-            "model_versions",
-            "registered_model_tags",
-            "model_version_tags",
-            "registered_model_aliases",
-        ):
-            conn.execute(f"UPDATE {table} SET workspace = 'other' WHERE name = ?", (model,))
+    run_sql(
+        uri,
+        "INSERT INTO workspaces (name, description) VALUES ('other', 'x')",
+        f"UPDATE experiments SET workspace = 'other' WHERE name = '{experiment}'",
+        *(
+            f"UPDATE {table} SET workspace = 'other' WHERE name = '{model}'"
+            for table in (
+                "registered_models",
+                "model_versions",
+                "registered_model_tags",
+                "model_version_tags",
+                "registered_model_aliases",
+            )
+        ),
+    )
 
 
 def test_workspace_columns(writable_sql_uri, monkeypatch):
