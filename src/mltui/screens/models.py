@@ -74,6 +74,7 @@ Columns: N/S/P/A count the versions in each stage.
         self.filter_text = ""
         self.include_prompts = False
         self._debounce: Timer | None = None
+        self._shown_once = False
 
     def compose(self) -> ComposeResult:
         yield StatusBar()
@@ -206,4 +207,7 @@ Columns: N/S/P/A count the versions in each stage.
         self.table.move_cursor(row=len(self.models) - 1)
 
     def on_screen_resume(self) -> None:
-        self.action_reload()
+        # back from a model's versions: stages and aliases may have changed
+        if self._shown_once:
+            self.action_reload()
+        self._shown_once = True

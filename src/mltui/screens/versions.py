@@ -73,6 +73,8 @@ version changed since it was shown, nothing is written and you are told.
         self.shown: list[ModelVersion] = []
         self.stage_filter: str | None = None
         self.run_names: dict[str, str] = {}
+        self._description_shown: str | None = None
+        self._column_keys: list = []
 
     def compose(self) -> ComposeResult:
         yield StatusBar()
@@ -90,8 +92,9 @@ version changed since it was shown, nothing is written and you are told.
         return self.app.store
 
     def on_mount(self) -> None:
-        self.table.add_columns("Version", "Stage", "Aliases", "Created", "Updated",
-                               "Source run", "Status", "Description", "Tags")
+        self._column_keys = self.table.add_columns(
+            "Version", "Stage", "Aliases", "Created", "Updated", "Source run", "Status",
+            "Description", "Tags")
         # Textual's DataTable may draw new rows before it measures them and then keeps
         # those lines cached (names cut to the header's width): redraw once sized.
         self.watch(self.table, "virtual_size", self.table.notify_style_update, init=False)
@@ -100,12 +103,14 @@ version changed since it was shown, nothing is written and you are told.
 
     # -- loading ----------------------------------------------------------------
     def action_reload(self) -> None:
-        run_blocking(self, self._load, done=self._loaded, group="versions")
+        run_blocking(self, self._load, dict(self.run_names), done=self._loaded,
+                     group="versions")
 
-    def _load(self):
+    def _load(self, known: dict[str, str]):
         model = self.store.get_registered_model(self.model_name)
         versions = self.store.get_model_versions(self.model_name)
-        names = {}
+        # run names never change under a version: fetch only the new ones
+        names = dict(known)
         for mv in versions:
             if mv.run_id and mv.run_id not in names:
                 try:
@@ -116,9 +121,11 @@ version changed since it was shown, nothing is written and you are told.
 
     def _loaded(self, result) -> None:
         self.model, self.versions, self.run_names = result
-        self.query_one("#model-description", Markdown).update(
-            safe_multiline(self.model.description) or "*No description (D adds one)*"
-        )
+        description = safe_multiline(self.model.description) or "*No description (D adds one)*"
+        if description != self._description_shown:
+            # Markdown re-renders its whole tree: only when the text changed
+            self._description_shown = description
+            self.query_one("#model-description", Markdown).update(description)
         self._fill()
 
     def _fill(self) -> None:
@@ -127,28 +134,41 @@ version changed since it was shown, nothing is written and you are told.
         current = self.current
         self.shown = [v for v in self.versions
                       if self.stage_filter is None or v.current_stage == self.stage_filter]
-        table.clear()
-        for mv in self.shown:
-            run_name = self.run_names.get(mv.run_id) or mv.run_id[:8]
-            tags = ", ".join(f"{k}={v}" for k, v in sorted(mv.tags.items())
-                             if not k.startswith("mlflow."))
-            table.add_row(
-                Text(f"v{mv.version}", style="bold"),
-                Text(mv.current_stage, style=STAGE_STYLE.get(mv.current_stage, "")),
-                Text(" ".join(f"@{a}" for a in mv.aliases), style="cyan"),
-                format_relative(mv.creation_time),
-                format_relative(mv.last_updated_time),
-                Text(truncate(safe_text(run_name), 24)),
-                Text(safe_text(mv.status)),
-                Text(truncate(safe_text(first_line(mv.description)), 36)),
-                Text(truncate(safe_text(tags), 30)),
-                key=str(mv.version),
-            )
+        rows = {str(mv.version): self._cells(mv) for mv in self.shown}
+        if list(rows) == [str(k.value) for k in table.rows]:
+            # same versions: change only the cells that differ (after a write)
+            for key, cells in rows.items():
+                old = table.get_row(key)
+                for column, (before, after) in zip(self._column_keys, zip(old, cells,
+                                                                           strict=True),
+                                                   strict=True):
+                    if str(before) != str(after):
+                        table.update_cell(key, column, after)
+        else:
+            table.clear()
+            for key, cells in rows.items():
+                table.add_row(*cells, key=key)
         if current is not None and current.version in [v.version for v in self.shown]:
             table.move_cursor(row=[v.version for v in self.shown].index(current.version))
         elif self.shown:
             table.move_cursor(row=min(row, len(self.shown) - 1))
         self.update_status()
+
+    def _cells(self, mv: ModelVersion) -> tuple:
+        run_name = self.run_names.get(mv.run_id) or mv.run_id[:8]
+        tags = ", ".join(f"{k}={v}" for k, v in sorted(mv.tags.items())
+                         if not k.startswith("mlflow."))
+        return (
+            Text(f"v{mv.version}", style="bold"),
+            Text(mv.current_stage, style=STAGE_STYLE.get(mv.current_stage, "")),
+            Text(" ".join(f"@{a}" for a in mv.aliases), style="cyan"),
+            format_relative(mv.creation_time),
+            format_relative(mv.last_updated_time),
+            Text(truncate(safe_text(run_name), 24)),
+            Text(safe_text(mv.status)),
+            Text(truncate(safe_text(first_line(mv.description)), 36)),
+            Text(truncate(safe_text(tags), 30)),
+        )
 
     def update_status(self) -> None:
         model = self.model

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 
 import sqlalchemy as sa
@@ -11,6 +10,7 @@ from .entities import PROMPT_TAG, ModelVersion, RegisteredModel
 from .errors import ResourceNotFound
 
 DELETED_STAGE = "Deleted_Internal"
+_FEW = 200  # up to this many models, child rows are fetched by name
 """Stage MLflow gives soft-deleted versions; they are invisible everywhere."""
 
 
@@ -46,6 +46,13 @@ class SqlRegistryMixin:
             rows = conn.execute(stmt).mappings().all()
             return self._build_models(conn, rows)
 
+    def _name_filters(self, table: sa.Table, names: list[str]) -> list[list]:
+        """WHERE clauses covering ``names``: IN-lists for a few models, nothing (read
+        all, filter after) for many, where one scan beats hundreds of lookups."""
+        if len(names) > _FEW:
+            return [[]]
+        return [[table.c.name.in_(names[i : i + _FEW])] for i in range(0, len(names), _FEW)]
+
     def _build_models(self, conn, rows) -> list[RegisteredModel]:
         names = [r["name"] for r in rows]
         result = {
@@ -54,64 +61,81 @@ class SqlRegistryMixin:
                 creation_time=r.get("creation_time"),
                 last_updated_time=r.get("last_updated_time"),
                 description=r.get("description") or "",
+                version_count=0,
             )
             for r in rows
         }
         if not names:
             return []
-        name_set = set(names)
         tags_table = self.schema.table("registered_model_tags")
         if tags_table is not None:
-            stmt = sa.select(tags_table.c.name, tags_table.c.key, tags_table.c.value).where(
-                *self._registry_scope(tags_table)
-            )
-            for name, key, value in conn.execute(stmt):
-                if name in name_set:
-                    result[name].tags[key] = value or ""
+            for extra in self._name_filters(tags_table, names):
+                stmt = sa.select(tags_table.c.name, tags_table.c.key, tags_table.c.value).where(
+                    *self._registry_scope(tags_table), *extra
+                )
+                for name, key, value in conn.execute(stmt):
+                    if name in result:
+                        result[name].tags[key] = value or ""
         aliases = self.schema.table("registered_model_aliases")
         if aliases is not None:
-            stmt = sa.select(aliases.c.name, aliases.c.alias, aliases.c.version).where(
-                *self._registry_scope(aliases)
-            )
-            for name, alias, version in conn.execute(stmt):
-                if name in name_set:
-                    result[name].aliases[alias] = int(version)
+            for extra in self._name_filters(aliases, names):
+                stmt = sa.select(aliases.c.name, aliases.c.alias, aliases.c.version).where(
+                    *self._registry_scope(aliases), *extra
+                )
+                for name, alias, version in conn.execute(stmt):
+                    if name in result:
+                        result[name].aliases[alias] = int(version)
         versions = self.schema["model_versions"]
-        stmt = (
-            sa.select(versions)
-            .where(versions.c.current_stage != DELETED_STAGE, *self._registry_scope(versions))
-        )
-        latest: dict[str, dict[str, ModelVersion]] = defaultdict(dict)
-        for row in conn.execute(stmt).mappings():
-            model = result.get(row["name"])
-            if model is None:
-                continue
-            mv = self._version_from_row(row)
-            model.version_count = (model.version_count or 0) + 1
-            stage = mv.current_stage
-            model.stage_counts[stage] = model.stage_counts.get(stage, 0) + 1
-            current = latest[model.name].get(stage)
-            if current is None or current.version < mv.version:
-                latest[model.name][stage] = mv
-        for name, by_stage in latest.items():
-            model = result[name]
-            model.latest_versions = sorted(by_stage.values(), key=lambda v: v.version)
-            for mv in model.latest_versions:
-                mv.aliases = sorted(a for a, v in model.aliases.items() if v == mv.version)
         version_tags = self.schema.table("model_version_tags")
-        if version_tags is not None and latest:
-            # MLflow's latest_versions carry their tags, as any other version
-            wanted = {(n, mv.version): mv for n, s in latest.items() for mv in s.values()}
-            stmt = sa.select(
-                version_tags.c.name, version_tags.c.version, version_tags.c.key,
-                version_tags.c.value,
-            ).where(*self._registry_scope(version_tags))
-            for name, version, key, value in conn.execute(stmt):
-                mv = wanted.get((name, int(version)))
-                if mv is not None:
-                    mv.tags[key] = value or ""
+        for extra in self._name_filters(versions, names):
+            # per model and stage: how many versions, and the newest one
+            grouped = (
+                sa.select(
+                    versions.c.name,
+                    versions.c.current_stage,
+                    sa.func.count().label("n"),
+                    sa.func.max(versions.c.version).label("v"),
+                )
+                .where(versions.c.current_stage != DELETED_STAGE,
+                       *self._registry_scope(versions), *extra)
+                .group_by(versions.c.name, versions.c.current_stage)
+                .subquery()
+            )
+            for name, stage, n, _v in conn.execute(sa.select(grouped)):
+                model = result.get(name)
+                if model is not None:
+                    stage = stage or "None"
+                    model.version_count += n
+                    model.stage_counts[stage] = model.stage_counts.get(stage, 0) + n
+            on = sa.and_(versions.c.name == grouped.c.name, versions.c.version == grouped.c.v)
+            latest: dict[tuple[str, int], ModelVersion] = {}
+            for row in conn.execute(
+                sa.select(versions).select_from(versions.join(grouped, on))
+                .where(*self._registry_scope(versions))
+            ).mappings():
+                if row["name"] in result:
+                    mv = self._version_from_row(row)
+                    latest[(mv.name, mv.version)] = mv
+            if version_tags is not None and latest:
+                # MLflow's latest_versions carry their tags, as any other version
+                tag_on = sa.and_(version_tags.c.name == grouped.c.name,
+                                 version_tags.c.version == grouped.c.v)
+                stmt = (
+                    sa.select(version_tags.c.name, version_tags.c.version, version_tags.c.key,
+                              version_tags.c.value)
+                    .select_from(version_tags.join(grouped, tag_on))
+                    .where(*self._registry_scope(version_tags))
+                )
+                for name, version, key, value in conn.execute(stmt):
+                    mv = latest.get((name, int(version)))
+                    if mv is not None:
+                        mv.tags[key] = value or ""
+            for mv in latest.values():
+                model = result[mv.name]
+                mv.aliases = sorted(a for a, v in model.aliases.items() if v == mv.version)
+                model.latest_versions.append(mv)
         for model in result.values():
-            model.version_count = model.version_count or 0
+            model.latest_versions.sort(key=lambda v: v.version)
         return [result[n] for n in names]
 
     @staticmethod
