@@ -111,7 +111,9 @@ def build(uri: str, artifact_root: str) -> None:
         metrics.append(Metric("val/loss", 0.3 - i * 0.02, ts, 0))
         metrics.append(Metric("train loss", float(i), ts, 0))
         metrics.append(Metric("métrique", i * 1.5, ts, 0))
-        params = [Param("lr", str(lr)), Param("optimizer", opt), Param("batch_size", str(32 * (i + 1)))]
+        params = [
+            Param("lr", str(lr)), Param("optimizer", opt), Param("batch_size", str(32 * (i + 1)))
+        ]
         client.log_batch(rid, metrics=metrics, params=params)
         if statuses[i] != "RUNNING":
             client.set_terminated(rid, statuses[i])
@@ -165,7 +167,9 @@ def build(uri: str, artifact_root: str) -> None:
     client.delete_experiment(old)
 
     # -- registry -------------------------------------------------------------
-    child_runs = client.search_runs([sweep], "tags.kind = 'child'", order_by=["attributes.run_name"])
+    child_runs = client.search_runs(
+        [sweep], "tags.kind = 'child'", order_by=["attributes.run_name"]
+    )
     client.create_registered_model(
         "fraud-detector", tags={"team": "risk"},
         description="# Fraud detector\n\nGradient boosted trees.",
