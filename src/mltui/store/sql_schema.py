@@ -86,10 +86,11 @@ def _sqlite_engine(uri: str, *, writable: bool) -> Engine:
         cursor = dbapi_conn.cursor()
         # MLflow runs with case-sensitive LIKE on sqlite; searches must agree.
         cursor.execute("PRAGMA case_sensitive_like = true")
-        # A bigger page cache and memory-mapped reads: sorting 100k runs touches
-        # ~75 MB of pages, far beyond sqlite's 2 MB default cache.
-        cursor.execute("PRAGMA cache_size = -65536")
-        cursor.execute("PRAGMA mmap_size = 268435456")
+        # A 16 MiB page cache (sqlite's default is 2 MiB) for sorts over 100k
+        # runs. Not more, and no mmap: each pooled connection has its own cache
+        # and mapped pages count as resident memory (450 MB -> 130 MB after
+        # paging through 100k runs, with the same speed once the OS caches).
+        cursor.execute("PRAGMA cache_size = -16384")
         cursor.close()
 
     return engine
