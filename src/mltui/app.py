@@ -97,10 +97,17 @@ class MltuiApp(App):
             store.read_only = True
         if len(self.screen_stack) > 1:
             self.pop_screen()
-        self.push_screen(ExperimentsScreen())
+        experiments = ExperimentsScreen(defer_load=bool(self.initial_experiment))
+        self.push_screen(experiments)
         if self.initial_experiment:
+
+            def not_found(message: str) -> None:
+                self.notify(message, severity="error", timeout=10)
+                experiments.on_screen_resume()
+
             run_blocking(self, self._find_experiment, self.initial_experiment,
-                         done=lambda exp: self.open_runs([exp]), group="find-experiment")
+                         done=lambda exp: self.open_runs([exp]), failed=not_found,
+                         group="find-experiment")
 
     def _find_experiment(self, ref: str) -> Experiment:
         from .commands import find_experiment

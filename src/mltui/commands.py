@@ -9,7 +9,7 @@ from .columns import DEFAULT_ATTRIBUTES, Column, parse_columns
 from .output import Tabular
 from .store.base import BaseStore
 from .store.entities import Experiment, ModelVersion, Run, ViewType
-from .store.errors import InvalidValue, ResourceNotFound
+from .store.errors import InvalidValue
 from .store.search import ATTRIBUTE, METRIC, PARAM
 from .textfmt import first_line, format_iso, format_relative, safe_text
 
@@ -18,15 +18,7 @@ MAX_DEFAULT_KEY_COLUMNS = 6
 
 def find_experiment(store: BaseStore, ref: str) -> Experiment:
     """An experiment by name, else by id."""
-    exp = store.get_experiment_by_name(ref)
-    if exp is not None:
-        return exp
-    if ref.isdigit():
-        try:
-            return store.get_experiment(ref)
-        except ResourceNotFound:
-            pass
-    raise ResourceNotFound(f"No experiment named or numbered '{ref}' (see: mltui experiments)")
+    return store.find_experiment(ref)
 
 
 def cmd_experiments(store: BaseStore, args: argparse.Namespace) -> Tabular:

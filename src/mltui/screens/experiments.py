@@ -44,14 +44,16 @@ as MLflow's UI does when you tick several experiments.
     ExperimentsScreen > DataTable { height: 1fr; }
     """
 
-    def __init__(self) -> None:
+    def __init__(self, defer_load: bool = False) -> None:
         super().__init__()
+        self.defer_load = defer_load
         self.experiments: list[Experiment] = []
         self.shown: list[Experiment] = []
         self.marks: set[str] = set()
         self.sort = "name"
         self.view = ViewType.ACTIVE
         self.filter_text = ""
+        self._loaded_once = False
 
     def compose(self) -> ComposeResult:
         yield StatusBar()
@@ -69,7 +71,17 @@ as MLflow's UI does when you tick several experiments.
         # those lines cached (names cut to the header's width): redraw once sized.
         self.watch(self.table, "virtual_size", self.table.notify_style_update, init=False)
         self.table.focus()
-        self.action_reload()
+
+    def on_screen_resume(self) -> None:
+        # Load when first really shown: with --experiment the runs screen opens
+        # on top at once, and this list must not compete with it for the store.
+        if self.defer_load:
+            self.defer_load = False
+            return
+        if not self._loaded_once:
+            self._loaded_once = True
+            self.action_reload()
+        self.update_status()
 
     def action_reload(self) -> None:
         self.update_status(loading=True)
@@ -207,5 +219,3 @@ as MLflow's UI does when you tick several experiments.
     def action_bottom(self) -> None:
         self.table.move_cursor(row=len(self.shown) - 1)
 
-    def on_screen_resume(self) -> None:
-        self.update_status()

@@ -141,7 +141,6 @@ and R restores them. Runs that are RUNNING refresh every few seconds (p pauses).
                                     if a not in ("status", "run_name")])
         self.table.focus()
         self.reload()
-        self._load_keys()
         interval = self.app_settings.refresh_interval
         if interval > 0:
             self._timer = self.set_interval(interval, self._tick, pause=not self.live)
@@ -205,7 +204,9 @@ and R restores them. Runs that are RUNNING refresh every few seconds (p pauses).
     def _fetch_page(self, page: int, first: bool = False) -> None:
         gen = self.generation
         self._inflight.add(page)
-        count = first and self.total is None
+        # the first page comes without a count when more pages follow: the
+        # count runs in its own worker so rows show sooner
+        count = False
         args = (self.experiment_ids, self._effective_filter(), list(self.order_by), self.view,
                 page, count, self._tree_active)
         run_blocking(
@@ -247,7 +248,12 @@ and R restores them. Runs that are RUNNING refresh every few seconds (p pauses).
         if first and run_page.total is not None:
             self.total, self.total_known = run_page.total, True
         elif first and run_page.next_page_token and not self.total_known:
+            # rows first, the exact count right after (on REST a slow probe)
             self._count_in_background(gen)
+        elif first and not run_page.next_page_token:
+            self.total, self.total_known = len(run_page.runs), True
+        if first and self.run_keys is None:
+            self._load_keys()
         elif not self.total_known:
             # the store cannot count (REST): grow the table as pages show more
             seen = page * size + len(run_page.runs) + (size if run_page.next_page_token else 0)

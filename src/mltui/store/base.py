@@ -25,7 +25,7 @@ from .entities import (
     RunPage,
     ViewType,
 )
-from .errors import InvalidSearch, ReadOnlyError, StoreError
+from .errors import InvalidSearch, ReadOnlyError, ResourceNotFound, StoreError
 
 
 @dataclass(frozen=True)
@@ -75,6 +75,20 @@ class BaseStore:
 
     def get_experiment(self, experiment_id: str) -> Experiment:
         raise NotImplementedError
+
+    def find_experiment(self, ref: str) -> Experiment:
+        """An experiment by name, else by id; run counts may be left out (cheap)."""
+        exp = self.get_experiment_by_name(ref)
+        if exp is not None:
+            return exp
+        if ref.isdigit():
+            try:
+                return self.get_experiment(ref)
+            except ResourceNotFound:
+                pass
+        raise ResourceNotFound(
+            f"No experiment named or numbered '{ref}' (see: mltui experiments)"
+        )
 
     def get_experiment_by_name(self, name: str) -> Experiment | None:
         for exp in self.list_experiments(ViewType.ALL):

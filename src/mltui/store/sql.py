@@ -174,6 +174,24 @@ class SqlStore(SqlRegistryMixin, SqlRegistryWritesMixin, SqlWritesMixin, BaseSto
         exp.run_count, exp.last_run_time = count, last
         return exp
 
+    def find_experiment(self, ref: str) -> Experiment:
+        # without run counts: counting scans every run, and opening a runs
+        # table needs only the id and the name
+        exps = self.schema["experiments"]
+        scope = self._experiment_scope(exps)
+        with self._read() as conn:
+            row = conn.execute(sa.select(exps).where(exps.c.name == ref, *scope)).mappings().first()
+            if row is None and ref.isdigit():
+                row = conn.execute(
+                    sa.select(exps).where(exps.c.experiment_id == int(ref), *scope)
+                ).mappings().first()
+            if row is None:
+                raise ResourceNotFound(
+                    f"No experiment named or numbered '{ref}' (see: mltui experiments)"
+                )
+            eid = str(row["experiment_id"])
+            return self._experiment_from_row(row, self._experiment_tags(conn, [eid]).get(eid, {}))
+
     def get_experiment_by_name(self, name: str) -> Experiment | None:
         exps = self.schema["experiments"]
         with self._read() as conn:
@@ -266,6 +284,17 @@ class SqlStore(SqlRegistryMixin, SqlRegistryWritesMixin, SqlWritesMixin, BaseSto
             runs.c.lifecycle_stage.in_(view.stages),
             *filter_conditions(self.schema, parse_filter(filter_string)),
         ]
+
+    def count_runs(
+        self, experiment_ids: Sequence[str], filter_string: str = "",
+        view: ViewType = ViewType.ACTIVE,
+    ) -> int:
+        runs = self.schema["runs"]
+        stmt = sa.select(sa.func.count()).select_from(runs).where(
+            *self._run_conditions(experiment_ids, filter_string, view)
+        )
+        with self._read() as conn:
+            return conn.execute(stmt).scalar() or 0
 
     def search_run_ids(
         self, experiment_ids: Sequence[str], filter_string: str = "",
