@@ -14,6 +14,7 @@ from textual.widgets import Footer, Static
 from .background import run_blocking
 from .config import Settings, State, config_dir, load_settings
 from .palette import MltuiCommands
+from .prefetch import FirstPage, Prefetch
 from .store.base import BaseStore
 from .store.entities import Experiment
 from .textfmt import safe_text
@@ -54,6 +55,7 @@ class MltuiApp(App):
         read_only: bool = False,
         experiment: str | None = None,
         settings: Settings | None = None,
+        prefetch: Prefetch | None = None,
     ):
         self.settings = settings or load_settings()
         super().__init__()
@@ -61,6 +63,7 @@ class MltuiApp(App):
         self.store: BaseStore | None = store
         self.read_only = read_only
         self.initial_experiment = experiment
+        self.prefetch = prefetch
         self.state = State()
         self.theme = self.settings.theme if self.settings.theme in self.available_themes else \
             "textual-dark"
@@ -105,9 +108,14 @@ class MltuiApp(App):
                 self.notify(message, severity="error", timeout=10)
                 experiments.on_screen_resume()
 
-            run_blocking(self, self._find_experiment, self.initial_experiment,
-                         done=lambda exp: self.open_runs([exp]), failed=not_found,
-                         group="find-experiment")
+            if self.prefetch is not None:
+                run_blocking(self, self.prefetch.result, failed=not_found,
+                             done=lambda first: self.open_runs([first.experiment], first),
+                             group="find-experiment")
+            else:
+                run_blocking(self, self._find_experiment, self.initial_experiment,
+                             done=lambda exp: self.open_runs([exp]), failed=not_found,
+                             group="find-experiment")
 
     def _find_experiment(self, ref: str) -> Experiment:
         from .commands import find_experiment
@@ -117,10 +125,10 @@ class MltuiApp(App):
     def _store_failed(self, message: str) -> None:
         self.switch_screen(MessageScreen(f"Cannot open {self.uri}:\n{message}\n\nq quits."))
 
-    def open_runs(self, experiments: list[Experiment]) -> None:
+    def open_runs(self, experiments: list[Experiment], first_page: FirstPage | None = None) -> None:
         from .screens.runs import RunsScreen
 
-        self.push_screen(RunsScreen(experiments))
+        self.push_screen(RunsScreen(experiments, first_page=first_page))
 
     def action_models(self) -> None:
         from .screens.models import ModelsScreen

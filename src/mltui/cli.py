@@ -170,9 +170,19 @@ def run_tui(args: argparse.Namespace) -> int:
     # Open the store before the UI starts: a wrong URI or a missing file is a
     # one-line error on the command line, not a screen to quit from.
     store = _open(args)
+    from .config import load_settings
+
+    settings = load_settings()
+    prefetch = None
+    if args.experiment:
+        from .prefetch import Prefetch
+
+        # the first page loads while Textual imports and starts
+        prefetch = Prefetch(store, args.experiment, settings.page_size, settings.tree_view)
     from .app import MltuiApp
 
-    app = MltuiApp(store=store, read_only=args.read_only, experiment=args.experiment)
+    app = MltuiApp(store=store, read_only=args.read_only, experiment=args.experiment,
+                   settings=settings, prefetch=prefetch)
     app.run()
     return app.return_code or 0
 

@@ -17,6 +17,7 @@ from ..background import run_blocking
 from ..columns import DEFAULT_ATTRIBUTES, Column, parse_column
 from ..completion import KeyIndex
 from ..config import columns_key
+from ..prefetch import TOP_LEVEL_FILTER, FirstPage
 from ..store.entities import PARENT_RUN_TAG, Experiment, Run, RunKeys, ViewType
 from ..store.errors import InvalidSearch
 from ..store.search import ATTRIBUTE, METRIC, PARAM, TAG, parse_filter
@@ -30,7 +31,6 @@ from .dialogs import ConfirmDialog, PromptDialog
 MAX_DEFAULT_METRICS = 10
 MAX_DEFAULT_PARAMS = 10
 MAX_CHILDREN = 5000
-TOP_LEVEL_FILTER = f"tags.`{PARENT_RUN_TAG}` IS NULL"
 _SAFE_ID = re.compile(r"^[\w\-]+$")
 _VIEW_CYCLE = [ViewType.ACTIVE, ViewType.ALL, ViewType.DELETED]
 
@@ -77,8 +77,9 @@ run under the cursor). Deleting is MLflow's soft delete: x shows deleted runs
 and R restores them. Runs that are RUNNING refresh every few seconds (p pauses).
 """
 
-    def __init__(self, experiments: list[Experiment]):
+    def __init__(self, experiments: list[Experiment], first_page: FirstPage | None = None):
         super().__init__()
+        self._first_page = first_page
         self.experiments = experiments
         self.experiment_ids = [e.experiment_id for e in experiments]
         settings = self.app_settings
@@ -199,6 +200,12 @@ and R restores them. Runs that are RUNNING refresh every few seconds (p pauses).
         if not (keep_total and self.total_known):
             self.total = None
         self.update_status()
+        first, self._first_page = self._first_page, None
+        if first is not None and not self.filter_text and not self.order_by \
+                and self.view == ViewType.ACTIVE:
+            # fetched while the UI started (mltui --experiment)
+            self._page_loaded(self.generation, 0, True, (first.page, first.counts, first.nested))
+            return
         self._fetch_page(0, first=True)
 
     def _fetch_page(self, page: int, first: bool = False) -> None:
