@@ -64,6 +64,7 @@ class MltuiApp(App):
         self.read_only = read_only
         self.initial_experiment = experiment
         self.prefetch = prefetch
+        self._last_warning: str | None = None
         self.state = State()
         self.theme = self.settings.theme if self.settings.theme in self.available_themes else \
             "textual-dark"
@@ -129,6 +130,13 @@ class MltuiApp(App):
         from .screens.runs import RunsScreen
 
         self.push_screen(RunsScreen(experiments, first_page=first_page))
+
+    def show_store_warning(self) -> None:
+        """Say once (per distinct text) what the store skipped as unreadable."""
+        warning = self.store.warning if self.store is not None else None
+        if warning and warning != self._last_warning:
+            self._last_warning = warning
+            self.notify(warning, severity="warning", timeout=12)
 
     def action_models(self) -> None:
         from .screens.models import ModelsScreen

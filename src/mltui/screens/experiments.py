@@ -94,6 +94,7 @@ as MLflow's UI does when you tick several experiments.
 
     def _loaded(self, experiments: list[Experiment]) -> None:
         self.experiments = experiments
+        self.app.show_store_warning()
         self._fill_table()
 
     def update_status(self, loading: bool = False) -> None:

@@ -261,6 +261,8 @@ and R restores them. Runs that are RUNNING refresh every few seconds (p pauses).
             self.total, self.total_known = len(run_page.runs), True
         if first and self.run_keys is None:
             self._load_keys()
+        if first:
+            self.app.show_store_warning()
         elif not self.total_known:
             # the store cannot count (REST): grow the table as pages show more
             seen = page * size + len(run_page.runs) + (size if run_page.next_page_token else 0)

@@ -69,6 +69,11 @@ class BaseStore:
     def display_uri(self) -> str:
         return self.uri
 
+    @property
+    def warning(self) -> str | None:
+        """One line about data the store had to skip (e.g. a corrupt meta.yaml)."""
+        return None
+
     # experiments ---------------------------------------------------------
     def list_experiments(self, view: ViewType = ViewType.ACTIVE) -> list[Experiment]:
         raise NotImplementedError
