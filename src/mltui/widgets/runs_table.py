@@ -181,10 +181,14 @@ class RunsTable(ScrollView, can_focus=True):
         """Put the cursor on ``line``; with ``keep_offset`` keep it that many lines
         below the top of the view (used when rows are inserted above)."""
         total = self.rows.total_lines
-        self.cursor = max(0, min(line, total - 1)) if total else 0
         if keep_offset is not None:
-            self.scroll_to(y=max(0, self.cursor - keep_offset), animate=False, immediate=True)
-        self._scroll_cursor_into_view()
+            # after the next layout: the table may just have grown, and scrolling
+            # before it knows its new size would clamp to the old end
+            target = max(0, min(line, total - 1) - keep_offset)
+            self.call_after_refresh(self.scroll_to, y=target, animate=False, immediate=True)
+        self.cursor = max(0, min(line, total - 1)) if total else 0
+        if keep_offset is None:
+            self._scroll_cursor_into_view()
 
     def watch_cursor(self, old: int, new: int) -> None:
         top = int(self.scroll_y)
