@@ -26,6 +26,7 @@ from .entities import (
     ViewType,
 )
 from .errors import InvalidSearch, ReadOnlyError, ResourceNotFound, StoreError
+from .registry_rules import ANY
 
 
 @dataclass(frozen=True)
@@ -239,14 +240,14 @@ class BaseStore:
     # raises ConflictError when the row changed in between.
     def transition_stage(
         self, name: str, version: int, stage: str, archive_existing: bool = False,
-        expected_last_updated=None,
+        expected_last_updated=ANY,
     ) -> ModelVersion:
         self._unsupported("stage transitions")
 
-    def set_alias(self, name: str, alias: str, version: int, expected_previous=None) -> None:
+    def set_alias(self, name: str, alias: str, version: int, expected_previous=ANY) -> None:
         self._unsupported("aliases")
 
-    def delete_alias(self, name: str, alias: str, expected_version=None) -> None:
+    def delete_alias(self, name: str, alias: str, expected_version=ANY) -> None:
         self._unsupported("aliases")
 
     def set_model_tag(self, name: str, key: str, value: str) -> None:
@@ -262,12 +263,12 @@ class BaseStore:
         self._unsupported("version tags")
 
     def update_model_description(
-        self, name: str, description: str, expected_last_updated=None
+        self, name: str, description: str, expected_last_updated=ANY
     ) -> None:
         self._unsupported("editing descriptions")
 
     def update_version_description(
-        self, name: str, version: int, description: str, expected_last_updated=None
+        self, name: str, version: int, description: str, expected_last_updated=ANY
     ) -> None:
         self._unsupported("editing descriptions")
 

@@ -47,9 +47,11 @@ from .file_layout import (
     text_or_empty,
 )
 from .registry_rules import (
+    ANY,
     canonical_stage,
     check_alias,
     check_archive_existing,
+    check_expected,
     check_tag,
     check_version,
 )
@@ -58,8 +60,6 @@ from .search import compare
 DELETED_STAGE = "Deleted_Internal"
 """Stage MLflow gives soft-deleted versions; they are invisible everywhere."""
 
-ANY = object()
-"""Default for ``expected_*``: do not check for concurrent changes."""
 
 _MODEL_DEFAULTS = {
     "aliases": {},
@@ -331,14 +331,6 @@ class FileRegistryMixin:
             data.pop(field, None)
         self._write_file(os.path.join(folder, META), dump_yaml(data), folder)
 
-    @staticmethod
-    def _check_expected(current, expected, what: str) -> None:
-        if expected is not ANY and current != expected:
-            raise ConflictError(
-                f"{what} changed since it was shown (someone else wrote to it); nothing was "
-                "written. Reload and try again."
-            )
-
     def transition_stage(
         self,
         name: str,
@@ -355,7 +347,7 @@ class FileRegistryMixin:
         model_dir = os.path.dirname(folder)
         raw = self._read_for_write(folder)
         model_raw = self._read_for_write(model_dir)
-        self._check_expected(
+        check_expected(
             int_or_none(raw.get("last_updated_timestamp")),
             expected_last_updated,
             f"{name} v{version}",
@@ -450,7 +442,7 @@ class FileRegistryMixin:
         self.check_writable(f"editing the description of {name}")
         model_dir = self._model_dir(name)
         raw = self._read_for_write(model_dir)
-        self._check_expected(
+        check_expected(
             int_or_none(raw.get("last_updated_timestamp")), expected_last_updated, name
         )
         raw["description"] = description
@@ -463,7 +455,7 @@ class FileRegistryMixin:
         self.check_writable(f"editing the description of {name} v{version}")
         folder, _ = self._version_dir(name, version)
         raw = self._read_for_write(folder)
-        self._check_expected(
+        check_expected(
             int_or_none(raw.get("last_updated_timestamp")),
             expected_last_updated,
             f"{name} v{version}",

@@ -10,7 +10,11 @@ import posixpath
 import re
 
 from .entities import STAGES
-from .errors import InvalidValue
+from .errors import ConflictError, InvalidValue
+
+ANY = object()
+"""Default of the ``expected_*`` arguments of registry writes: do not check for
+concurrent changes."""
 
 _ALIAS_RE = re.compile(r"^[\w\-]*$")
 _VERSION_ALIAS_RE = re.compile(r"^[vV]\d+$")
@@ -92,4 +96,13 @@ def check_tag(key: str, value: str | None) -> None:
     if len(value) > MAX_TAG_VALUE_LENGTH:
         raise InvalidValue(
             f"'value' exceeds the maximum length of {MAX_TAG_VALUE_LENGTH} characters"
+        )
+
+
+def check_expected(current, expected, what: str) -> None:
+    """Refuse a write when what the user saw (``expected``) is no longer there."""
+    if expected is not ANY and current != expected:
+        raise ConflictError(
+            f"{what} changed since it was shown (someone else wrote to it); nothing was "
+            "written. Reload and try again."
         )

@@ -84,9 +84,11 @@ from .errors import (
     StoreError,
 )
 from .registry_rules import (
+    ANY,
     canonical_stage,
     check_alias,
     check_archive_existing,
+    check_expected,
     check_tag,
     check_version,
 )
@@ -107,8 +109,6 @@ INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 VIEWS = {ViewType.ACTIVE: "ACTIVE_ONLY", ViewType.DELETED: "DELETED_ONLY", ViewType.ALL: "ALL"}
 PROMPT_FILTER = f"tags.`{PROMPT_TAG}` = 'true'"
 
-ANY = object()
-"""Default for ``expected_*``: do not check for concurrent changes."""
 
 
 # -- decoding ------------------------------------------------------------------
@@ -902,14 +902,6 @@ class RestStore(BaseStore):
         return result
 
     # -- registry writes --------------------------------------------------------------
-    @staticmethod
-    def _check_expected(last_updated, expected, what: str) -> None:
-        if expected is not ANY and last_updated != expected:
-            raise ConflictError(
-                f"{what} changed since it was shown (someone else wrote to it); nothing was "
-                "written. Reload and try again."
-            )
-
     def transition_stage(
         self,
         name: str,
@@ -923,7 +915,7 @@ class RestStore(BaseStore):
         version = check_version(version)
         self.check_writable(f"moving {name} v{version} to {stage}")
         current = self.get_model_version(name, version)
-        self._check_expected(current.last_updated_time, expected_last_updated, f"{name} v{version}")
+        check_expected(current.last_updated_time, expected_last_updated, f"{name} v{version}")
         self._call(
             "POST",
             "model-versions/transition-stage",
@@ -1012,7 +1004,7 @@ class RestStore(BaseStore):
     ) -> None:
         self.check_writable(f"editing the description of {name}")
         model = self._get_model(name)
-        self._check_expected(model.last_updated_time, expected_last_updated, name)
+        check_expected(model.last_updated_time, expected_last_updated, name)
         self._call(
             "PATCH", "registered-models/update", body={"name": name, "description": description}
         )
@@ -1023,7 +1015,7 @@ class RestStore(BaseStore):
         version = check_version(version)
         self.check_writable(f"editing the description of {name} v{version}")
         current = self.get_model_version(name, version)
-        self._check_expected(current.last_updated_time, expected_last_updated, f"{name} v{version}")
+        check_expected(current.last_updated_time, expected_last_updated, f"{name} v{version}")
         self._call(
             "PATCH",
             "model-versions/update",

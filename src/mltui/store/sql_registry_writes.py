@@ -20,17 +20,16 @@ import sqlalchemy as sa
 from .entities import ModelVersion
 from .errors import ConflictError, ResourceNotFound
 from .registry_rules import (
+    ANY,
     canonical_stage,
     check_alias,
     check_archive_existing,
+    check_expected,
     check_tag,
     check_version,
 )
 from .sql_registry import DELETED_STAGE
 from .sql_writes import now_ms
-
-ANY = object()
-"""Default for ``expected_*``: do not check for concurrent changes."""
 
 
 class SqlRegistryWritesMixin:
@@ -53,13 +52,6 @@ class SqlRegistryWritesMixin:
             raise ResourceNotFound(f"Model Version (name={name}, version={version}) not found")
         return row
 
-    def _check_expected(self, row, expected_last_updated, what: str) -> None:
-        if expected_last_updated is not ANY and row.last_updated_time != expected_last_updated:
-            raise ConflictError(
-                f"{what} changed since it was shown (someone else wrote to it); nothing was "
-                "written. Reload and try again."
-            )
-
     def transition_stage(
         self,
         name: str,
@@ -75,7 +67,7 @@ class SqlRegistryWritesMixin:
         models = self.schema["registered_models"]
         with self._write(f"moving {name} v{version} to {stage}") as conn:
             row = self._version_row(conn, name, version)
-            self._check_expected(row, expected_last_updated, f"{name} v{version}")
+            check_expected(row.last_updated_time, expected_last_updated, f"{name} v{version}")
             now = now_ms()
             if archive_existing:
                 conn.execute(
@@ -199,7 +191,7 @@ class SqlRegistryWritesMixin:
             row = conn.execute(sa.select(models.c.last_updated_time).where(*where)).first()
             if row is None:
                 raise ResourceNotFound(f"Registered Model with name={name} not found")
-            self._check_expected(row, expected_last_updated, name)
+            check_expected(row.last_updated_time, expected_last_updated, name)
             conn.execute(sa.update(models).where(*where).values(
                 description=description, last_updated_time=now_ms()))
 
@@ -210,7 +202,7 @@ class SqlRegistryWritesMixin:
         versions = self.schema["model_versions"]
         with self._write(f"editing the description of {name} v{version}") as conn:
             row = self._version_row(conn, name, version)
-            self._check_expected(row, expected_last_updated, f"{name} v{version}")
+            check_expected(row.last_updated_time, expected_last_updated, f"{name} v{version}")
             conn.execute(
                 sa.update(versions)
                 .where(*self._version_where(versions, name, version))
