@@ -12,6 +12,7 @@ from ..background import run_blocking
 from ..store.entities import NOTE_TAG, Experiment, ViewType
 from ..textfmt import first_line, format_relative, safe_text, truncate
 from ..widgets.status_bar import StatusBar
+from ..widgets.vim_table import VimTable
 
 SORTS = ("name", "last activity", "id")
 
@@ -25,10 +26,6 @@ class ExperimentsScreen(Screen):
         Binding("enter", "open", "Open runs", id="experiments.open"),
         Binding("r,ctrl+r", "reload", "Reload", show=False, id="experiments.reload"),
         Binding("escape", "escape", "Clear", show=False),
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
-        Binding("g", "top", "Top", show=False),
-        Binding("G", "bottom", "Bottom", show=False),
     ]
 
     HELP = """\
@@ -58,7 +55,7 @@ as MLflow's UI does when you tick several experiments.
     def compose(self) -> ComposeResult:
         yield StatusBar()
         yield Input(placeholder="filter experiments by name", id="experiment-filter")
-        yield DataTable(id="experiments", cursor_type="row", zebra_stripes=True)
+        yield VimTable(id="experiments", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
     @property
@@ -208,15 +205,7 @@ as MLflow's UI does when you tick several experiments.
         event.stop()
         self.action_open()
 
-    def action_cursor_down(self) -> None:
-        self.table.action_cursor_down()
 
-    def action_cursor_up(self) -> None:
-        self.table.action_cursor_up()
 
-    def action_top(self) -> None:
-        self.table.move_cursor(row=0)
 
-    def action_bottom(self) -> None:
-        self.table.move_cursor(row=len(self.shown) - 1)
 

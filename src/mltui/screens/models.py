@@ -13,6 +13,7 @@ from ..background import run_blocking
 from ..store.entities import STAGES, RegisteredModel
 from ..textfmt import first_line, format_relative, safe_text, truncate
 from ..widgets.status_bar import StatusBar
+from ..widgets.vim_table import VimTable
 
 STAGE_LETTERS = {"None": "N", "Staging": "S", "Production": "P", "Archived": "A"}
 
@@ -47,10 +48,6 @@ class ModelsScreen(Screen):
         Binding("r,ctrl+r", "reload", "Reload", show=False, id="models.reload"),
         Binding("escape", "escape", "Back", show=False),
         Binding("backspace", "back", "Back", show=False),
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
-        Binding("g", "top", "Top", show=False),
-        Binding("G", "bottom", "Bottom", show=False),
     ]
 
     HELP = """\
@@ -80,7 +77,7 @@ Columns: N/S/P/A count the versions in each stage.
         yield StatusBar()
         yield Input(placeholder="model name (plain text, or a LIKE pattern with % and _)",
                     id="model-filter")
-        yield DataTable(id="models", cursor_type="row", zebra_stripes=True)
+        yield VimTable(id="models", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
     @property
@@ -193,18 +190,6 @@ Columns: N/S/P/A count the versions in each stage.
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
         self.action_open()
-
-    def action_cursor_down(self) -> None:
-        self.table.action_cursor_down()
-
-    def action_cursor_up(self) -> None:
-        self.table.action_cursor_up()
-
-    def action_top(self) -> None:
-        self.table.move_cursor(row=0)
-
-    def action_bottom(self) -> None:
-        self.table.move_cursor(row=len(self.models) - 1)
 
     def on_screen_resume(self) -> None:
         # back from a model's versions: stages and aliases may have changed

@@ -18,6 +18,7 @@ from ..store.entities import STAGES, ModelVersion
 from ..store.errors import InvalidValue
 from ..store.registry_rules import ACTIVE_STAGES, check_alias, check_tag
 from ..textfmt import safe_multiline, safe_text
+from ..widgets.vim_table import VimTable
 from .dialogs import DIALOG_CSS, ConfirmDialog, PromptDialog
 
 
@@ -239,8 +240,6 @@ class TagsDialog(ModalScreen[None]):
         Binding("e", "edit", "Edit"),
         Binding("d", "delete", "Delete"),
         Binding("escape,q", "close", "Close"),
-        Binding("j", "move(1)", "Down", show=False),
-        Binding("k", "move(-1)", "Up", show=False),
     ]
 
     def __init__(
@@ -259,7 +258,7 @@ class TagsDialog(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(Text(safe_text(self._title)), classes="title")
-            yield DataTable(cursor_type="row", id="tags")
+            yield VimTable(cursor_type="row", id="tags")
             yield Static(Text("a: add   e/enter: edit   d: delete   escape: close", style="dim"))
 
     def on_mount(self) -> None:
@@ -277,10 +276,6 @@ class TagsDialog(ModalScreen[None]):
         table.clear()
         for key, value in sorted(self.tags.items()):
             table.add_row(Text(safe_text(key)), Text(safe_text(value)[:200]), key=key)
-
-    def action_move(self, delta: int) -> None:
-        table = self.query_one(DataTable)
-        table.move_cursor(row=max(0, table.cursor_row + delta))
 
     def _current_key(self) -> str | None:
         keys = sorted(self.tags)

@@ -20,6 +20,7 @@ from ..textfmt import (
     safe_text,
 )
 from ..widgets.status_bar import StatusBar
+from ..widgets.vim_table import VimTable
 
 
 class RunScreen(Screen):
@@ -44,11 +45,11 @@ prefix are MLflow's own system tags (user, source, parent run, note).
         yield Static(id="run-info")
         with TabbedContent(initial="tab-metrics"):
             with TabPane("Metrics", id="tab-metrics"):
-                yield DataTable(id="metrics", cursor_type="row", zebra_stripes=True)
+                yield VimTable(id="metrics", cursor_type="row", zebra_stripes=True)
             with TabPane("Params", id="tab-params"):
-                yield DataTable(id="params", cursor_type="row", zebra_stripes=True)
+                yield VimTable(id="params", cursor_type="row", zebra_stripes=True)
             with TabPane("Tags", id="tab-tags"):
-                yield DataTable(id="tags", cursor_type="row", zebra_stripes=True)
+                yield VimTable(id="tags", cursor_type="row", zebra_stripes=True)
             with TabPane("Inputs / outputs", id="tab-io"), VerticalScroll():
                 yield Static(id="io")
         yield Footer()

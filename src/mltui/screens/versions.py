@@ -14,6 +14,7 @@ from ..background import run_blocking
 from ..store.entities import STAGES, ModelVersion, RegisteredModel
 from ..textfmt import first_line, format_relative, safe_multiline, safe_text, truncate
 from ..widgets.status_bar import StatusBar
+from ..widgets.vim_table import VimTable
 from .dialogs import ConfirmDialog
 from .registry_dialogs import (
     AliasDialog,
@@ -42,8 +43,6 @@ class VersionsScreen(Screen):
         Binding("enter", "open_run", "Source run", id="versions.run"),
         Binding("r,ctrl+r", "reload", "Reload", show=False, id="versions.reload"),
         Binding("escape,backspace", "back", "Back", show=False),
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
     ]
 
     HELP = """\
@@ -80,7 +79,7 @@ version changed since it was shown, nothing is written and you are told.
         yield StatusBar()
         with VerticalScroll(id="description"):
             yield Markdown("", id="model-description")
-        yield DataTable(id="versions", cursor_type="row", zebra_stripes=True)
+        yield VimTable(id="versions", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
     @property
@@ -380,9 +379,5 @@ version changed since it was shown, nothing is written and you are told.
     def action_back(self) -> None:
         self.app.pop_screen()
 
-    def action_cursor_down(self) -> None:
-        self.table.action_cursor_down()
 
-    def action_cursor_up(self) -> None:
-        self.table.action_cursor_up()
 
