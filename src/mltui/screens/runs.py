@@ -608,9 +608,6 @@ and R restores them. Runs that are RUNNING refresh every few seconds (p pauses).
 
         self.app.push_screen(RunScreen(run))
 
-    def on_runs_table_cursor_moved(self, _event: RunsTable.CursorMoved) -> None:
-        pass
-
     # -- view, delete, restore ---------------------------------------------------
     def action_cycle_view(self) -> None:
         self.view = _VIEW_CYCLE[(_VIEW_CYCLE.index(self.view) + 1) % len(_VIEW_CYCLE)]

@@ -88,12 +88,6 @@ class RunsTable(ScrollView, can_focus=True):
             super().__init__()
             self.page = page
 
-    class CursorMoved(Message):
-        def __init__(self, run: Run | None, line: int) -> None:
-            super().__init__()
-            self.run = run
-            self.line = line
-
     class HeaderClicked(Message):
         def __init__(self, column: Column) -> None:
             super().__init__()
@@ -152,7 +146,6 @@ class RunsTable(ScrollView, can_focus=True):
         self._requested.discard(page)
         self.measure(self.rows.pages.get(page, []))
         self.data_changed()
-        self._announce_cursor()
 
     def forget_requests(self) -> None:
         self._requested.clear()
@@ -201,10 +194,6 @@ class RunsTable(ScrollView, can_focus=True):
                     self.refresh(Region(0, y, self.size.width, 1))
         else:
             self.refresh()
-        self._announce_cursor()
-
-    def _announce_cursor(self) -> None:
-        self.post_message(self.CursorMoved(self.current_run, self.cursor))
 
     def watch_focused_column(self, _old: int, new: int) -> None:
         if new < 0:
