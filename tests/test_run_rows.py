@@ -33,7 +33,7 @@ def test_expanded_children_are_spliced_under_their_parent():
     assert rows.total_lines == 8
     assert [rows.run_at(i).run_id for i in range(8)] == [
         "p0", "p1", "c0", "c1", "c2", "p2", "p3", "p4"]
-    assert rows.depth(3) == 1 and rows.depth(5) == 0
+    assert rows.line(3).child_index == 1 and rows.line(5).child_index is None
     assert rows.find_line("p3") == 6
     assert rows.find_line("c2") == 4
     rows.collapse("p1")
@@ -65,3 +65,23 @@ def test_lru_keeps_memory_bounded():
         rows.set_page(page, runs(f"r{page}-", 10))
     assert len(rows.pages) == 3
     assert set(rows.pages) == {7, 8, 9}
+
+
+def test_expansions_follow_their_parent_when_pages_are_replaced():
+    rows = RunRows(page_size=10)
+    rows.reset(3)
+    rows.set_page(0, runs("p", 3), {"p1": 2})
+    rows.expand("p1", 1)
+    rows.set_children("p1", runs("c", 2))
+    # a live refresh: a new run sorts first, p1 moves down one row; p2 is gone
+    rows.pages.clear()
+    rows.total_top = 3
+    rows.set_page(0, [Run(run_id="new", experiment_id="1"), *runs("p", 2)])
+    rows.relocate_expansions()
+    ids = [rows.run_at(i).run_id for i in range(rows.total_lines)]
+    assert ids == ["new", "p0", "p1", "c0", "c1"]
+    # a parent that left the loaded pages is folded
+    rows.pages.clear()
+    rows.set_page(0, [Run(run_id="x", experiment_id="1")])
+    rows.relocate_expansions()
+    assert not rows.is_expanded("p1")

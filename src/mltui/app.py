@@ -12,12 +12,12 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from .background import run_blocking
-from .config import Settings, State, config_dir, load_settings
+from .config import Settings, State, load_settings
 from .palette import MltuiCommands
 from .prefetch import FirstPage, Prefetch
 from .store.base import BaseStore
 from .store.entities import Experiment
-from .textfmt import safe_text
+from .textfmt import safe_multiline, safe_text
 
 log = logging.getLogger("mltui")
 
@@ -131,6 +131,13 @@ class MltuiApp(App):
 
         self.push_screen(RunsScreen(experiments, first_page=first_page))
 
+    def notify(self, message: str, *, title: str = "", severity="information",
+               timeout: float | None = None, markup: bool = False) -> None:
+        # Messages quote store data (names, errors): never markup, never raw
+        # control characters, whatever the caller passes.
+        super().notify(safe_multiline(message), title=safe_text(title), severity=severity,
+                       timeout=timeout, markup=False)
+
     def show_store_warning(self) -> None:
         """Say once (per distinct text) what the store skipped as unreadable."""
         warning = self.store.warning if self.store is not None else None
@@ -165,7 +172,6 @@ def _setup_logging() -> None:
     if log.handlers:
         return
     try:
-        folder = Path(config_dir()).parent.parent / ".cache" / "mltui"
         from platformdirs import user_log_dir
 
         folder = Path(user_log_dir("mltui", appauthor=False))

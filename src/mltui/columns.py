@@ -107,6 +107,15 @@ class Column:
             return run.parent_run_id
         return getattr(run, key)
 
+    def raw(self, run: Run):
+        """The value for CSV and JSON: native, times as ISO 8601."""
+        value = self.value(run)
+        if value is not None and self.kind == ATTRIBUTE and self.key in (
+            "created", "start_time", "end_time"
+        ):
+            return format_iso(value)
+        return value
+
     def text(self, run: Run, *, relative: bool = True) -> str:
         """One line of safe text for a table cell."""
         value = self.value(run)

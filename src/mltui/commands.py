@@ -87,20 +87,13 @@ def cmd_runs(store: BaseStore, args: argparse.Namespace) -> Tabular:
     for r in runs:
         if args.columns or args.format == "csv":
             # csv prints the table's columns: records keyed by column spec
-            records.append({c.spec: _raw(c, r) for c in columns})
+            records.append({c.spec: c.raw(r) for c in columns})
         else:
             records.append(_run_record(r))
     footer = None
     if args.format == "table" and total is not None and total > len(runs):
         footer = f"({len(runs)} of {total} runs; raise --max to see more)"
     return Tabular([c.spec for c in columns], table_rows, records, footer=footer)
-
-
-def _raw(column: Column, run: Run):
-    value = column.value(run)
-    if column.kind == ATTRIBUTE and column.key in ("created", "start_time", "end_time"):
-        return format_iso(value)
-    return value
 
 
 def _run_record(run: Run) -> dict:

@@ -76,8 +76,24 @@ def load_settings(path: Path | None = None) -> Settings:
                 f"{path}: '{key}' should be {expected.__name__}, got {value!r}"
             )
             continue
+        problem = _check_value(key, value)
+        if problem:
+            settings.problems.append(f"{path}: {problem}")
+            continue
         setattr(settings, key, value)
     return settings
+
+
+def _check_value(key: str, value: Any) -> str | None:
+    if key == "page_size" and not 10 <= value <= 10_000:
+        return f"'page_size' must be between 10 and 10000, got {value}"
+    if key == "refresh_interval" and value < 0:
+        return f"'refresh_interval' must be 0 (off) or more seconds, got {value}"
+    if key == "keymap" and not all(
+        isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in value.items()
+    ):
+        return "'keymap' maps binding ids to keys, both strings (e.g. \"runs.sort\" = \"o\")"
+    return None
 
 
 class State:

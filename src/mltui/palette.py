@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from functools import partial
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.content import Content
 
 from .store.errors import StoreError
 from .textfmt import safe_text
@@ -48,11 +49,21 @@ class MltuiCommands(Provider):
         for label, command, help_text in self._commands():
             if label.startswith("Open experiment"):
                 continue
-            yield DiscoveryHit(label, command, help=help_text)
+            yield DiscoveryHit(Content(label), command, help=help_text)
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
         for label, command, help_text in self._commands():
             score = matcher.match(label)
             if score > 0:
-                yield Hit(score, matcher.highlight(label), command, help=help_text)
+                yield Hit(score, _highlight(matcher, label), command, help=help_text)
+
+
+def _highlight(matcher, label: str) -> Content:
+    """Matcher.highlight parses its text as markup; experiment names are not."""
+    content = Content(label)
+    _score, offsets = matcher.fuzzy_search.match(matcher.query, label)
+    for offset in offsets:
+        if not label[offset].isspace():
+            content = content.stylize(matcher.match_style, offset, offset + 1)
+    return content

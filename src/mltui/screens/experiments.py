@@ -64,9 +64,6 @@ as MLflow's UI does when you tick several experiments.
 
     def on_mount(self) -> None:
         self.table.add_columns("", "Name", "ID", "Runs", "Last activity", "Description", "Tags")
-        # Textual's DataTable may draw new rows before it measures them and then keeps
-        # those lines cached (names cut to the header's width): redraw once sized.
-        self.watch(self.table, "virtual_size", self.table.notify_style_update, init=False)
         self.table.focus()
 
     def on_screen_resume(self) -> None:
@@ -134,7 +131,7 @@ as MLflow's UI does when you tick several experiments.
             table.add_row(
                 Text("●", style="bold yellow") if exp.experiment_id in self.marks else "",
                 name,
-                exp.experiment_id,
+                Text(safe_text(exp.experiment_id)),
                 Text("" if exp.run_count is None else f"{exp.run_count:,}", justify="right"),
                 format_relative(exp.last_activity),
                 Text(truncate(safe_text(first_line(exp.tags.get(NOTE_TAG))), 40)),
@@ -195,7 +192,8 @@ as MLflow's UI does when you tick several experiments.
         self.table.move_cursor(row=min(row + 1, len(self.shown) - 1))
 
     def action_open(self) -> None:
-        chosen = [e for e in self.shown if e.experiment_id in self.marks]
+        # marked ones count even when the filter hides them now
+        chosen = [e for e in self.experiments if e.experiment_id in self.marks]
         if not chosen and self.current is not None:
             chosen = [self.current]
         if chosen:

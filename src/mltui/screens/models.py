@@ -20,11 +20,12 @@ STAGE_LETTERS = {"None": "N", "Staging": "S", "Production": "P", "Archived": "A"
 
 def name_pattern(text: str) -> str | None:
     """What the filter box means, as an ILIKE pattern: plain text matches anywhere
-    (as MLflow's UI searches), text with % or _ is used as typed."""
+    (as MLflow's UI searches); text with a % is used as typed. An underscore alone
+    does not make a pattern: names like fraud_detector are typed that way."""
     text = text.strip()
     if not text:
         return None
-    if "%" in text or "_" in text:
+    if "%" in text:
         return text
     return f"%{text}%"
 
@@ -55,8 +56,9 @@ The model registry keeps named models. Each version points at a model a run
 logged; versions move through stages (None → Staging → Production → Archived)
 and may carry aliases such as @champion that serving code loads by name.
 
-/ filters by name (plain text matches anywhere; % and _ are SQL LIKE wildcards,
-case-insensitive). Prompts (MLflow's prompt registry) are hidden; P shows them.
+/ filters by name (plain text matches anywhere, case-insensitive; with a % the
+text is a SQL LIKE pattern, where % and _ are wildcards). Prompts (MLflow's
+prompt registry) are hidden; P shows them.
 Columns: N/S/P/A count the versions in each stage.
 """
 
@@ -75,7 +77,7 @@ Columns: N/S/P/A count the versions in each stage.
 
     def compose(self) -> ComposeResult:
         yield StatusBar()
-        yield Input(placeholder="model name (plain text, or a LIKE pattern with % and _)",
+        yield Input(placeholder="model name (plain text, or a LIKE pattern with %)",
                     id="model-filter")
         yield VimTable(id="models", cursor_type="row", zebra_stripes=True)
         yield Footer()
@@ -87,9 +89,6 @@ Columns: N/S/P/A count the versions in each stage.
     def on_mount(self) -> None:
         self.table.add_columns("Name", "Latest", "Versions", "Stages", "Aliases", "Updated",
                                "Description", "Tags")
-        # Textual's DataTable may draw new rows before it measures them and then keeps
-        # those lines cached (names cut to the header's width): redraw once sized.
-        self.watch(self.table, "virtual_size", self.table.notify_style_update, init=False)
         self.table.focus()
         self.action_reload()
 

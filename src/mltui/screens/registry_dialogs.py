@@ -264,9 +264,6 @@ class TagsDialog(ModalScreen[None]):
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         table.add_columns("Key", "Value")
-        # Textual's DataTable may draw new rows before it measures them and then keeps
-        # those lines cached (names cut to the header's width): redraw once sized.
-        self.watch(table, "virtual_size", table.notify_style_update, init=False)
         self.show_tags(self.tags)
         table.focus()
 

@@ -55,10 +55,6 @@ prefix are MLflow's own system tags (user, source, parent run, note).
         yield Footer()
 
     def on_mount(self) -> None:
-        # Textual's DataTable may draw new rows before it measures them and then keeps
-        # those lines cached (names cut to the header's width): redraw once sized.
-        for table in self.query(DataTable):
-            self.watch(table, "virtual_size", table.notify_style_update, init=False)
         self._show_info(self.run)
         self.action_reload()
 

@@ -148,7 +148,8 @@ and R restores them. Runs that are RUNNING refresh every few seconds (p pauses).
 
     @property
     def _columns_key(self) -> str:
-        return columns_key(self.store.uri, self.experiment_ids)
+        # display_uri: a database password must not land in state.json
+        return columns_key(self.store.display_uri, self.experiment_ids)
 
     # -- status ----------------------------------------------------------------
     def update_status(self) -> None:
@@ -179,7 +180,10 @@ and R restores them. Runs that are RUNNING refresh every few seconds (p pauses).
     @property
     def _tree_active(self) -> bool:
         # nested is None until the first page tells whether any run has a parent
-        return self.tree_mode and not self.filter_text and self.nested is not False
+        # deleted children of a live parent would vanish from a tree: the
+        # deleted and all views are flat
+        return (self.tree_mode and not self.filter_text and self.nested is not False
+                and self.view == ViewType.ACTIVE)
 
     # -- loading -----------------------------------------------------------------
     def _effective_filter(self) -> str:
@@ -244,9 +248,9 @@ and R restores them. Runs that are RUNNING refresh every few seconds (p pauses).
         return result, counts, nested
 
     def _page_loaded(self, gen: int, page: int, first: bool, result) -> None:
-        self._inflight.discard(page)
         if gen != self.generation:
             return
+        self._inflight.discard(page)
         run_page, counts, nested = result
         if nested is not None and self.nested is None:
             self.nested = nested
@@ -255,7 +259,9 @@ and R restores them. Runs that are RUNNING refresh every few seconds (p pauses).
         if first and run_page.total is not None:
             self.total, self.total_known = run_page.total, True
         elif first and run_page.next_page_token and not self.total_known:
-            # rows first, the exact count right after (on REST a slow probe)
+            # rows first, the exact count right after (on REST a slow probe);
+            # until then the table holds what it has and one page more
+            self.total = len(run_page.runs) + size
             self._count_in_background(gen)
         elif first and not run_page.next_page_token:
             self.total, self.total_known = len(run_page.runs), True
@@ -291,9 +297,10 @@ and R restores them. Runs that are RUNNING refresh every few seconds (p pauses).
                      self.view, done=counted, failed=lambda _m: None, group="count")
 
     def _page_failed(self, gen: int, page: int, message: str) -> None:
-        self._inflight.discard(page)
         if gen != self.generation:
             return
+        self._inflight.discard(page)
+        self.table.forget_request(page)  # the next draw asks again
         self.notify(message, severity="error", timeout=8)
         self._drain_queue()
 
@@ -384,6 +391,7 @@ and R restores them. Runs that are RUNNING refresh every few seconds (p pauses).
         self.table.forget_requests()
         for page, runs, counts in loaded:
             self.rows.set_page(page, runs, counts)
+        self.rows.relocate_expansions()
         self.table.data_changed()
         if anchor is not None:
             line = self.rows.find_line(anchor.run_id)
@@ -574,8 +582,8 @@ and R restores them. Runs that are RUNNING refresh every few seconds (p pauses).
             self.update_status()
             self.notify(f"Marked {len(ids):,} runs")
 
-        run_blocking(self, self.store.search_run_ids, self.experiment_ids, self.filter_text,
-                     self.view, done=done, group="mark-all")
+        run_blocking(self, self.store.search_run_ids, list(self.experiment_ids),
+                     self.filter_text, self.view, done=done, group="mark-all")
 
     def action_escape(self) -> None:
         if self.table.marks:
@@ -651,7 +659,7 @@ and R restores them. Runs that are RUNNING refresh every few seconds (p pauses).
             ids = [r.run_id for r in targets]
             action = self.store.delete_runs if delete else self.store.restore_runs
             run_blocking(self, action, ids, done=lambda _: self._lifecycle_done(verb, len(ids)),
-                         group="lifecycle")
+                         group="lifecycle", exclusive=False)
 
         self.app.push_screen(ConfirmDialog(f"{verb} runs", body, verb, danger=delete), confirmed)
 
@@ -676,9 +684,12 @@ and R restores them. Runs that are RUNNING refresh every few seconds (p pauses).
                 return
             columns = [Column(ATTRIBUTE, "run_id"), Column(ATTRIBUTE, "run_name"),
                        Column(ATTRIBUTE, "status"), *self.table.columns]
-            run_blocking(self, self._export, Path(path).expanduser(), columns,
+            # the query is fixed now: changing the sort meanwhile must not mix orders
+            query = (list(self.experiment_ids), self.filter_text, list(self.order_by),
+                     self.view)
+            run_blocking(self, self._export, Path(path).expanduser(), columns, query,
                          done=lambda n: self.notify(f"Exported {n:,} runs to {path}"),
-                         group="export")
+                         group="export", exclusive=False)
 
         self.app.push_screen(
             PromptDialog(
@@ -691,29 +702,16 @@ and R restores them. Runs that are RUNNING refresh every few seconds (p pauses).
             chosen,
         )
 
-    def _export(self, path: Path, columns: list[Column]) -> int:
-        seen: list[str] = []
-        for c in columns:
-            if c.spec not in seen:
-                seen.append(c.spec)
-        unique = [parse_column(s) for s in seen]
+    def _export(self, path: Path, columns: list[Column], query: tuple) -> int:
+        unique = list(dict.fromkeys(columns))
         count = 0
         tmp = path.with_name(path.name + ".part")
         with open(tmp, "w", newline="", encoding="utf-8") as fh:
             writer = csv.writer(fh)
             writer.writerow([c.spec for c in unique])
-            token = None
-            while True:
-                page = self.store.search_runs(
-                    self.experiment_ids, self.filter_text, self.order_by, self.view,
-                    max_results=1000, page_token=token, count_total=False,
-                )
-                for run in page.runs:
-                    writer.writerow([_csv_value(c, run) for c in unique])
-                count += len(page.runs)
-                token = page.next_page_token
-                if not token:
-                    break
+            for run in self.store.iter_runs(*query):
+                writer.writerow(["" if (v := c.raw(run)) is None else v for c in unique])
+                count += 1
         tmp.replace(path)
         return count
 
@@ -730,14 +728,3 @@ def _check_export_path(text: str) -> str | None:
     if not path.parent.exists():
         return f"No such directory: {path.parent}"
     return None
-
-
-def _csv_value(column: Column, run: Run):
-    from ..textfmt import format_iso
-
-    value = column.value(run)
-    if value is None:
-        return ""
-    if column.kind == ATTRIBUTE and column.key in ("created", "start_time", "end_time"):
-        return format_iso(value)
-    return value

@@ -94,9 +94,6 @@ version changed since it was shown, nothing is written and you are told.
         self._column_keys = self.table.add_columns(
             "Version", "Stage", "Aliases", "Created", "Updated", "Source run", "Status",
             "Description", "Tags")
-        # Textual's DataTable may draw new rows before it measures them and then keeps
-        # those lines cached (names cut to the header's width): redraw once sized.
-        self.watch(self.table, "virtual_size", self.table.notify_style_update, init=False)
         self.table.focus()
         self.action_reload()
 
@@ -159,8 +156,8 @@ version changed since it was shown, nothing is written and you are told.
                          if not k.startswith("mlflow."))
         return (
             Text(f"v{mv.version}", style="bold"),
-            Text(mv.current_stage, style=STAGE_STYLE.get(mv.current_stage, "")),
-            Text(" ".join(f"@{a}" for a in mv.aliases), style="cyan"),
+            Text(safe_text(mv.current_stage), style=STAGE_STYLE.get(mv.current_stage, "")),
+            Text(safe_text(" ".join(f"@{a}" for a in mv.aliases)), style="cyan"),
             format_relative(mv.creation_time),
             format_relative(mv.last_updated_time),
             Text(truncate(safe_text(run_name), 24)),
@@ -269,11 +266,13 @@ version changed since it was shown, nothing is written and you are told.
                     self._write(self.store.delete_alias, mv.name, alias, mv.version,
                                 done_message=f"Deleted @{alias}")
 
-            self.app.push_screen(ConfirmDialog(
-                "Delete alias", f"Delete @{alias} (now → v{mv.version} of {mv.name})?\n"
-                "Code that loads models:/{name}@{alias} will stop finding it.".format(
-                    name=mv.name, alias=alias),
-                "Delete", danger=True), confirmed)
+            body = (
+                f"Delete @{alias} (now → v{mv.version} of {mv.name})?\n"
+                f"Code that loads models:/{mv.name}@{alias} will stop finding it."
+            )
+            self.app.push_screen(
+                ConfirmDialog("Delete alias", body, "Delete", danger=True), confirmed
+            )
 
         if len(mv.aliases) == 1:
             delete(mv.aliases[0])

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from .entities import (
@@ -20,6 +20,7 @@ from .entities import (
     Metric,
     ModelVersion,
     RegisteredModel,
+    Run,
     RunDetail,
     RunKeys,
     RunPage,
@@ -139,6 +140,26 @@ class BaseStore:
     def run_keys(self, experiment_ids: Sequence[str]) -> RunKeys:
         raise NotImplementedError
 
+    def iter_runs(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str = "",
+        order_by: Sequence[str] = (),
+        view: ViewType = ViewType.ACTIVE,
+        page_size: int = 1000,
+    ) -> Iterator[Run]:
+        """Every matching run in order, fetched a page at a time."""
+        token = None
+        while True:
+            page = self.search_runs(
+                experiment_ids, filter_string, order_by, view, max_results=page_size,
+                page_token=token, count_total=False,
+            )
+            yield from page.runs
+            token = page.next_page_token
+            if not token:
+                return
+
     def search_run_ids(
         self,
         experiment_ids: Sequence[str],
@@ -146,17 +167,7 @@ class BaseStore:
         view: ViewType = ViewType.ACTIVE,
     ) -> list[str]:
         """Ids of every run matching ``filter_string`` (for "mark all")."""
-        ids: list[str] = []
-        token = None
-        while True:
-            page = self.search_runs(
-                experiment_ids, filter_string, (), view, max_results=1000, page_token=token,
-                count_total=False,
-            )
-            ids.extend(r.run_id for r in page.runs)
-            token = page.next_page_token
-            if not token:
-                return ids
+        return [r.run_id for r in self.iter_runs(experiment_ids, filter_string, (), view)]
 
     def count_runs(
         self,

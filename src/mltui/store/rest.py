@@ -56,6 +56,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import PurePosixPath
 from urllib.parse import quote, unquote, urlparse, urlsplit, urlunsplit
 
+import httpx
+
 from .artifacts import list_local_artifacts, read_local_artifact
 from .base import BaseStore, Capabilities, decode_page_token, encode_page_token
 from .entities import (
@@ -80,8 +82,10 @@ from .errors import (
     ConflictError,
     InvalidSearch,
     InvalidValue,
+    RemoteError,
     ResourceNotFound,
     StoreError,
+    UnsupportedURI,
 )
 from .registry_rules import (
     ANY,
@@ -315,6 +319,13 @@ class RestStore(BaseStore):
 
     def __init__(self, uri: str, *, read_only: bool = False):
         super().__init__(uri, read_only=read_only)
+        try:
+            parsed = httpx.URL(uri)
+            parsed.port  # noqa: B018 - a bad port raises only when read
+        except (httpx.InvalidURL, ValueError):
+            raise UnsupportedURI(f"Not a valid tracking server URL: {_safe_uri(uri)}") from None
+        if not parsed.host:
+            raise UnsupportedURI(f"No host in tracking server URL: {_safe_uri(uri)}")
         self.http = RestClient(uri)
         self._artifact_uris: dict[str, str] = {}
         self._bulk_interval = True
@@ -473,18 +484,21 @@ class RestStore(BaseStore):
         lo = probe  # total >= lo + 1
         hi = None  # total <= hi
         offset = probe * 2
-        while True:
+        for _ in range(200):  # runs deleted while counting could make it chase forever
             if hi is not None:
                 offset = lo if hi - lo <= probe else (lo + hi) // 2
             n, more = at(offset)
             if n and not more:
                 return offset + n
             if n == 0:
+                if offset <= lo:  # the runs shrank below what was seen: start over low
+                    lo = 0
                 hi = offset
             else:
                 lo = offset + probe
                 if hi is None:
                     offset *= 2
+        raise RemoteError("Could not count the runs: they kept changing while counted")
 
     def search_run_ids(
         self,

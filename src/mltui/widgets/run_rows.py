@@ -116,8 +116,18 @@ class RunRows:
         self._by_top.clear()
         self._order.clear()
 
-    def expanded_ids(self) -> list[str]:
-        return list(self._expanded)
+    def relocate_expansions(self) -> None:
+        """After the pages were replaced (live refresh), put each expanded parent's
+        children back under it, wherever it now sits; fold parents no longer loaded."""
+        where = {run.run_id: page * self.page_size + offset
+                 for page, runs in self.pages.items() for offset, run in enumerate(runs)}
+        moved = list(self._expanded.values())
+        self.collapse_all()
+        for exp in moved:
+            top = where.get(exp.parent_id)
+            if top is not None:
+                new = self.expand(exp.parent_id, top)
+                new.children, new.more, new.loading = exp.children, exp.more, exp.loading
 
     def _extra_lines(self, exp: Expanded) -> int:
         if exp.loading:
@@ -157,10 +167,6 @@ class RunRows:
             return self.top_run(line.top_index)
         exp = self._by_top.get(line.top_index)
         return exp.children[line.child_index] if exp else None
-
-    def depth(self, index: int) -> int:
-        line = self.line(index)
-        return 0 if line is None or (line.child_index is None and line.note is None) else 1
 
     def line_of_top(self, top_index: int) -> int:
         """Display line of a top-level row."""

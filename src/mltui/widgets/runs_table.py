@@ -150,6 +150,9 @@ class RunsTable(ScrollView, can_focus=True):
     def forget_requests(self) -> None:
         self._requested.clear()
 
+    def forget_request(self, page: int) -> None:
+        self._requested.discard(page)
+
     @property
     def current_run(self) -> Run | None:
         return self.rows.run_at(self.cursor)

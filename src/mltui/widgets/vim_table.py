@@ -17,6 +17,11 @@ class VimTable(DataTable):
         Binding("ctrl+u", "half_page(-1)", "Half page up", show=False),
     ]
 
+    def on_mount(self) -> None:
+        # DataTable may draw new rows before it measures them and then keep those
+        # lines cached (names cut to the header's width): redraw once sized.
+        self.watch(self, "virtual_size", self.notify_style_update, init=False)
+
     def action_first(self) -> None:
         self.move_cursor(row=0)
 
