@@ -40,6 +40,7 @@ from mlflow.entities import ViewType as MlflowViewType
 
 from mltui.store import open_store
 from mltui.store import rest as rest_module
+from mltui.store.downsample import downsample
 from mltui.store.entities import ViewType
 from mltui.store.errors import (
     AuthError,
@@ -51,7 +52,7 @@ from mltui.store.errors import (
     ResourceNotFound,
     StoreError,
 )
-from mltui.store.rest import RestStore, downsample
+from mltui.store.rest import RestStore
 from mltui.store.rest_client import AUTH_HINT, EndpointNotFound
 from servers import MlflowServer, free_port
 

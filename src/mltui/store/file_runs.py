@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Sequence
 
+from .downsample import downsample
 from .entities import (
     RUN_NAME_TAG,
     DatasetInput,
@@ -42,7 +43,6 @@ from .file_layout import (
     atomic_write,
     better_point,
     describe_error,
-    downsample,
     dump_yaml,
     int_or_none,
     key_path,

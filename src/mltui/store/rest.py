@@ -60,6 +60,7 @@ import httpx
 
 from .artifacts import list_local_artifacts, read_local_artifact
 from .base import BaseStore, Capabilities, decode_page_token, encode_page_token
+from .downsample import downsample
 from .entities import (
     PARENT_RUN_TAG,
     PROMPT_TAG,
@@ -242,36 +243,6 @@ def _quoted(value: str) -> str | None:
 
 def _and(*parts: str | None) -> str:
     return " AND ".join(p for p in parts if p)
-
-
-def downsample(points: Sequence[Metric], max_points: int) -> list[Metric]:
-    """The SQL backend's downsampling, in Python (see ``BaseStore.get_metric_history``):
-    the step range in ``max_points // 2`` buckets, each keeping its lowest and highest
-    value (NaN only when a bucket holds nothing else), plus the first and last points."""
-    pts = sorted(points, key=lambda m: (m.step, m.timestamp))
-    n = len(pts)
-    if n <= max_points or n == 0:
-        return pts
-    lo, hi = pts[0].step, pts[-1].step
-    if hi <= lo:
-        return pts
-    buckets = max(1, max_points // 2)
-    low: dict[int, tuple] = {}
-    high: dict[int, tuple] = {}
-    for i, m in enumerate(pts):
-        bucket = ((m.step - lo) * buckets) // (hi - lo + 1)
-        nan = math.isnan(m.value)
-        value = 0.0 if nan else m.value  # MLflow stores NaN as 0 with is_nan
-        kmin = (nan, value, m.step, i)
-        kmax = (nan, -value, m.step, i)
-        if bucket not in low or kmin < low[bucket]:
-            low[bucket] = kmin
-        if bucket not in high or kmax < high[bucket]:
-            high[bucket] = kmax
-    keep = {0, n - 1}
-    keep.update(k[3] for k in low.values())
-    keep.update(k[3] for k in high.values())
-    return [pts[i] for i in sorted(keep)]
 
 
 def _in_range(points: Iterable[Metric], lo: int | None, hi: int | None) -> list[Metric]:
