@@ -48,11 +48,10 @@ from .file_layout import (
 )
 from .registry_rules import (
     ANY,
-    canonical_stage,
     check_alias,
-    check_archive_existing,
     check_expected,
     check_tag,
+    check_transition,
     check_version,
 )
 from .search import compare
@@ -339,9 +338,7 @@ class FileRegistryMixin:
         archive_existing: bool = False,
         expected_last_updated=ANY,
     ) -> ModelVersion:
-        stage = canonical_stage(stage)
-        check_archive_existing(stage, archive_existing)
-        version = check_version(version)
+        stage, version = check_transition(stage, version, archive_existing)
         self.check_writable(f"moving {name} v{version} to {stage}")
         folder, number = self._version_dir(name, version)
         model_dir = os.path.dirname(folder)

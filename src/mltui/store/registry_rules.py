@@ -42,6 +42,14 @@ def check_archive_existing(stage: str, archive_existing: bool) -> None:
         )
 
 
+def check_transition(stage: str, version, archive_existing: bool) -> tuple[str, int]:
+    """MLflow's checks before a stage transition, in MLflow's order; returns the
+    canonical stage and the version number."""
+    stage = canonical_stage(stage)
+    check_archive_existing(stage, archive_existing)
+    return stage, check_version(version)
+
+
 def check_alias(alias: str, *, for_set: bool = True) -> None:
     if not alias:
         raise InvalidValue("Registered model alias name cannot be empty.")

@@ -90,11 +90,10 @@ from .errors import (
 )
 from .registry_rules import (
     ANY,
-    canonical_stage,
     check_alias,
-    check_archive_existing,
     check_expected,
     check_tag,
+    check_transition,
     check_version,
 )
 from .rest_client import ARTIFACTS_API, EndpointNotFound, RestClient
@@ -895,9 +894,7 @@ class RestStore(BaseStore):
         archive_existing: bool = False,
         expected_last_updated=ANY,
     ) -> ModelVersion:
-        stage = canonical_stage(stage)
-        check_archive_existing(stage, archive_existing)
-        version = check_version(version)
+        stage, version = check_transition(stage, version, archive_existing)
         self.check_writable(f"moving {name} v{version} to {stage}")
         current = self.get_model_version(name, version)
         check_expected(current.last_updated_time, expected_last_updated, f"{name} v{version}")

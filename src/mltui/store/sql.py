@@ -239,16 +239,12 @@ class SqlStore(SqlRegistryMixin, SqlRegistryWritesMixin, SqlWritesMixin, BaseSto
         page_token: str | None = None,
         count_total: bool = True,
     ) -> RunPage:
-        clauses = parse_filter(filter_string)
+        # the filter is parsed (and rejected) before the order_by, as MLflow does
+        where = self._run_conditions(experiment_ids, filter_string, view)
         order = parse_order_by(order_by)
         if page_token:
             offset = decode_page_token(page_token)
         runs = self.schema["runs"]
-        where = [
-            runs.c.experiment_id.in_(self._experiment_ids(experiment_ids)),
-            runs.c.lifecycle_stage.in_(view.stages),
-            *filter_conditions(self.schema, clauses),
-        ]
         ordering, joins = order_clauses(self.schema, order)
         source: sa.FromClause = runs
         for sub, on in joins:
@@ -278,11 +274,12 @@ class SqlStore(SqlRegistryMixin, SqlRegistryWritesMixin, SqlWritesMixin, BaseSto
     def _run_conditions(
         self, experiment_ids: Sequence[str], filter_string: str, view: ViewType
     ) -> list:
+        clauses = parse_filter(filter_string)  # a bad filter fails before any query
         runs = self.schema["runs"]
         return [
             runs.c.experiment_id.in_(self._experiment_ids(experiment_ids)),
             runs.c.lifecycle_stage.in_(view.stages),
-            *filter_conditions(self.schema, parse_filter(filter_string)),
+            *filter_conditions(self.schema, clauses),
         ]
 
     def count_runs(

@@ -21,11 +21,10 @@ from .entities import ModelVersion
 from .errors import ConflictError, ResourceNotFound
 from .registry_rules import (
     ANY,
-    canonical_stage,
     check_alias,
-    check_archive_existing,
     check_expected,
     check_tag,
+    check_transition,
     check_version,
 )
 from .sql_registry import DELETED_STAGE
@@ -60,9 +59,7 @@ class SqlRegistryWritesMixin:
         archive_existing: bool = False,
         expected_last_updated=ANY,
     ) -> ModelVersion:
-        stage = canonical_stage(stage)
-        check_archive_existing(stage, archive_existing)
-        version = check_version(version)
+        stage, version = check_transition(stage, version, archive_existing)
         versions = self.schema["model_versions"]
         models = self.schema["registered_models"]
         with self._write(f"moving {name} v{version} to {stage}") as conn:
