@@ -26,18 +26,43 @@ class FirstPage:
     counts: dict[str, int] = field(default_factory=dict)
 
 
-def load_first_page(store: BaseStore, ref: str, page_size: int, tree: bool) -> FirstPage:
-    exp = store.find_experiment(ref)
-    ids = [exp.experiment_id]
-    nested = store.has_nested_runs(ids) if tree else False
-    page = store.search_runs(
-        ids, TOP_LEVEL_FILTER if nested else "", (), ViewType.ACTIVE, max_results=page_size,
-        count_total=False,
+def load_page(
+    store: BaseStore,
+    ids: list[str],
+    filter_text: str,
+    order_by: list[str],
+    view: ViewType,
+    size: int,
+    page: int,
+    count: bool,
+    tree: bool,
+    nested: bool | None,
+) -> tuple[RunPage, dict[str, int], bool | None]:
+    """One page of the runs table. In tree view (``tree``; ``filter_text`` is then
+    the top-level filter) it learns first whether anything is nested, and asks
+    for the child counts of the page's parents."""
+    if tree and nested is None:
+        nested = store.has_nested_runs(ids)
+        if not nested:
+            # no run has a parent: the tree is flat, skip the parent filter
+            filter_text, tree = "", False
+    result = store.search_runs(
+        ids, filter_text, order_by, view, max_results=size, offset=page * size,
+        count_total=count,
     )
     counts = {}
-    if nested and page.runs:
-        counts = store.child_counts(ids, [r.run_id for r in page.runs], "", ViewType.ACTIVE)
-    return FirstPage(exp, nested, page, counts)
+    if tree and result.runs:
+        counts = store.child_counts(ids, [r.run_id for r in result.runs], "", view)
+    return result, counts, nested
+
+
+def load_first_page(store: BaseStore, ref: str, page_size: int, tree: bool) -> FirstPage:
+    exp = store.find_experiment(ref)
+    page, counts, nested = load_page(
+        store, [exp.experiment_id], TOP_LEVEL_FILTER if tree else "", [], ViewType.ACTIVE,
+        page_size, 0, False, tree, None,
+    )
+    return FirstPage(exp, bool(nested), page, counts)
 
 
 class Prefetch:

@@ -17,7 +17,7 @@ from ..background import run_blocking
 from ..columns import DEFAULT_ATTRIBUTES, Column, parse_column
 from ..completion import KeyIndex
 from ..config import columns_key
-from ..prefetch import TOP_LEVEL_FILTER, FirstPage
+from ..prefetch import TOP_LEVEL_FILTER, FirstPage, load_page
 from ..store.entities import PARENT_RUN_TAG, Experiment, Run, RunKeys, ViewType
 from ..store.errors import InvalidSearch
 from ..store.search import ATTRIBUTE, METRIC, PARAM, TAG, parse_filter
@@ -231,21 +231,8 @@ and R restores them. Runs that are RUNNING refresh every few seconds (p pauses).
         )
 
     def _load_page(self, ids, filter_text, order_by, view, page, count, tree):
-        size = self.rows.page_size
-        nested = self.nested
-        if tree and nested is None:
-            nested = self.store.has_nested_runs(ids)
-            if not nested:
-                # no run has a parent: the tree is flat, skip the parent filter
-                filter_text, tree = self.filter_text, False
-        result = self.store.search_runs(
-            ids, filter_text, order_by, view, max_results=size, offset=page * size,
-            count_total=count,
-        )
-        counts = {}
-        if tree and result.runs:
-            counts = self.store.child_counts(ids, [r.run_id for r in result.runs], "", view)
-        return result, counts, nested
+        return load_page(self.store, ids, filter_text, order_by, view, self.rows.page_size,
+                         page, count, tree, self.nested)
 
     def _page_loaded(self, gen: int, page: int, first: bool, result) -> None:
         if gen != self.generation:
