@@ -6,10 +6,9 @@ with ``MlflowClient`` and compared with the row MLflow itself writes.
 
 Documented choices, asserted here:
 
-- ``Experiment.run_count`` counts every run of the experiment, active and
-  deleted (MLflow has no count; the deleted runs are still in the database and
-  shown with ``--view all``). ``last_run_time`` is the newest start time of
-  any of them.
+- ``Experiment.run_count`` counts the active runs of the experiment, what the
+  default runs view shows (MLflow has no count; its UI counts the same way).
+  ``last_run_time`` is the newest start time among them.
 - Metric values: MLflow stores +/-inf as +/-1.7976931348623157e308 and NaN
   as 0 with ``is_nan``; ``MlflowClient`` gives back the huge finite numbers
   for inf on sqlite. mltui decodes them to +/-inf on purpose (a chart or a
@@ -216,9 +215,9 @@ def test_experiment_description_and_tags(store):
     assert store.get_experiment_by_name("edge cases").description == ""
 
 
-def test_run_counts_include_deleted_runs(store, mlflow_client):
+def test_run_counts_are_active_runs(store, mlflow_client):
     for exp in store.list_experiments(ViewType.ALL):
-        every = mlflow_runs(mlflow_client, [exp.experiment_id])
+        every = mlflow_runs(mlflow_client, [exp.experiment_id], view=MlflowViewType.ACTIVE_ONLY)
         assert exp.run_count == len(every), exp.name
         starts = [r.info.start_time for r in every if r.info.start_time]
         assert exp.last_run_time == (max(starts) if starts else None)
@@ -226,9 +225,9 @@ def test_run_counts_include_deleted_runs(store, mlflow_client):
         assert (single.run_count, single.last_run_time) == (exp.run_count, exp.last_run_time)
     sweep = store.get_experiment_by_name("sweep")
     active = mlflow_runs(mlflow_client, [sweep.experiment_id], view=MlflowViewType.ACTIVE_ONLY)
-    # 1 parent + 6 children + "bare" are active; "deleted-run" is counted too
+    # 1 parent + 6 children + "bare" are active; "deleted-run" is not counted
     assert len(active) == 8
-    assert sweep.run_count == 9
+    assert sweep.run_count == 8
     assert sweep.last_activity == max(sweep.last_update_time, sweep.last_run_time)
 
 

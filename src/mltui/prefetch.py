@@ -11,9 +11,7 @@ import threading
 from dataclasses import dataclass, field
 
 from .store.base import BaseStore
-from .store.entities import PARENT_RUN_TAG, Experiment, RunPage, ViewType
-
-TOP_LEVEL_FILTER = f"tags.`{PARENT_RUN_TAG}` IS NULL"
+from .store.entities import Experiment, RunPage, ViewType
 
 
 @dataclass
@@ -38,17 +36,16 @@ def load_page(
     tree: bool,
     nested: bool | None,
 ) -> tuple[RunPage, dict[str, int], bool | None]:
-    """One page of the runs table. In tree view (``tree``; ``filter_text`` is then
-    the top-level filter) it learns first whether anything is nested, and asks
-    for the child counts of the page's parents."""
+    """One page of the runs table. In tree view (``tree``) only top-level runs are
+    listed; it learns first whether anything is nested, and asks for the child
+    counts of the page's parents."""
     if tree and nested is None:
         nested = store.has_nested_runs(ids)
-        if not nested:
-            # no run has a parent: the tree is flat, skip the parent filter
-            filter_text, tree = "", False
+    if tree and nested is False:
+        tree = False  # no run has a parent: the tree is flat, skip the parent check
     result = store.search_runs(
         ids, filter_text, order_by, view, max_results=size, offset=page * size,
-        count_total=count,
+        count_total=count, top_level=tree,
     )
     counts = {}
     if tree and result.runs:
@@ -59,7 +56,7 @@ def load_page(
 def load_first_page(store: BaseStore, ref: str, page_size: int, tree: bool) -> FirstPage:
     exp = store.find_experiment(ref)
     page, counts, nested = load_page(
-        store, [exp.experiment_id], TOP_LEVEL_FILTER if tree else "", [], ViewType.ACTIVE,
+        store, [exp.experiment_id], "", [], ViewType.ACTIVE,
         page_size, 0, False, tree, None,
     )
     return FirstPage(exp, bool(nested), page, counts)

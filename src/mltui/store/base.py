@@ -114,7 +114,12 @@ class BaseStore:
         offset: int = 0,
         page_token: str | None = None,
         count_total: bool = True,
+        top_level: bool = False,
     ) -> RunPage:
+        """Runs matching ``filter_string`` in ``order_by`` order, ``max_results`` from
+        ``offset`` (or ``page_token``). ``top_level`` keeps only the runs whose parent
+        is not among the runs of ``experiment_ids`` in ``view``: runs without a parent,
+        and orphans whose parent was deleted or lives elsewhere (the tree view's rows)."""
         raise NotImplementedError
 
     def get_run(self, run_id: str) -> RunDetail:
@@ -174,15 +179,18 @@ class BaseStore:
         experiment_ids: Sequence[str],
         filter_string: str = "",
         view: ViewType = ViewType.ACTIVE,
+        top_level: bool = False,
     ) -> int:
         """How many runs match; may be slow on stores that cannot count (REST)."""
-        page = self.search_runs(experiment_ids, filter_string, (), view, max_results=1)
+        page = self.search_runs(experiment_ids, filter_string, (), view, max_results=1,
+                                top_level=top_level)
         return page.total or 0
 
     def has_nested_runs(self, experiment_ids: Sequence[str]) -> bool:
         """True if any run of these experiments has a parent run (tree view matters)."""
+        # LIKE '%' rather than IS NOT NULL: servers before MLflow 3.11 reject IS NULL
         page = self.search_runs(
-            experiment_ids, f"tags.`{PARENT_RUN_TAG}` IS NOT NULL", (), ViewType.ALL,
+            experiment_ids, f"tags.`{PARENT_RUN_TAG}` LIKE '%'", (), ViewType.ALL,
             max_results=1, count_total=False,
         )
         return bool(page.runs)

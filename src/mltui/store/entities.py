@@ -61,9 +61,10 @@ class Experiment:
     last_update_time: int | None = None
     tags: dict[str, str] = field(default_factory=dict)
     run_count: int | None = None
-    """Runs in the experiment (active and deleted), when the store counted them."""
+    """Active runs in the experiment (what the default runs view shows), when the
+    store counted them."""
     last_run_time: int | None = None
-    """Start time of the newest run, the best hint of "last activity"."""
+    """Start time of the newest active run, the best hint of "last activity"."""
 
     @property
     def description(self) -> str:

@@ -226,8 +226,10 @@ class FileStore(FileRunsMixin, FileRegistryMixin, BaseStore):
             tags=read_key_values(os.path.join(path, TAGS)),
         )
         metas = self._run_metas(eid, path)
-        exp.run_count = len(metas)
-        starts = [m.start_time for m in metas if m.start_time]
+        # what the default (active) runs view shows, as MLflow's UI counts
+        active = [m for m in metas if m.lifecycle_stage == "active"]
+        exp.run_count = len(active)
+        starts = [m.start_time for m in active if m.start_time]
         exp.last_run_time = max(starts) if starts else None
         return exp
 
@@ -260,10 +262,17 @@ class FileStore(FileRunsMixin, FileRegistryMixin, BaseStore):
 
     # -- search -------------------------------------------------------------------
     def _filtered(
-        self, experiment_ids: Sequence[str], filter_string: str, view: ViewType
+        self, experiment_ids: Sequence[str], filter_string: str, view: ViewType,
+        top_level: bool = False,
     ) -> list[tuple[Run, RunMeta]]:
         clauses = parse_filter(filter_string)
         pairs = [(self._light_run(m), m) for m in self._metas_for(experiment_ids, view)]
+        if top_level:
+            # no parent among the runs shown: a deleted parent's children stay visible
+            present = {m.run_id for _, m in pairs}
+            self._load_key(pairs, TAG, PARENT_RUN_TAG)
+            pairs = [(run, meta) for run, meta in pairs
+                     if run.tags.get(PARENT_RUN_TAG) not in present]
         # AND is commutative: cheap attribute clauses first, then one file per run
         # for each remaining clause, on the runs still in.
         ordered = sorted(clauses, key=lambda c: (c.kind != ATTRIBUTE, c.kind == DATASET))
@@ -300,11 +309,13 @@ class FileStore(FileRunsMixin, FileRegistryMixin, BaseStore):
         offset: int = 0,
         page_token: str | None = None,
         count_total: bool = True,
+        top_level: bool = False,
     ) -> RunPage:
         parse_order_by(order_by)  # reject a bad order_by before reading anything
         if page_token:
             offset = decode_page_token(page_token)
-        metas = self._sorted(self._filtered(experiment_ids, filter_string, view), order_by)
+        metas = self._sorted(self._filtered(experiment_ids, filter_string, view, top_level),
+                             order_by)
         end = offset + max(0, max_results)
         page = [self._full_run(m) for m in metas[offset:end]]
         token = encode_page_token(end) if end < len(metas) else None

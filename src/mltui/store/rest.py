@@ -97,6 +97,7 @@ from .registry_rules import (
     check_version,
 )
 from .rest_client import ARTIFACTS_API, EndpointNotFound, RestClient
+from .rest_top_level import TopLevelRuns
 from .search import compare, parse_filter, parse_order_by
 
 MAX_FLOAT = 1.7976931348623157e308
@@ -300,6 +301,8 @@ class RestStore(BaseStore):
         self._artifact_uris: dict[str, str] = {}
         self._bulk_interval = True
         """False once the server answered 404 for get-history-bulk-interval."""
+        self._top = TopLevelRuns()
+        """Checkpoints of the tree view's client-side top-level scans."""
 
     @property
     def display_uri(self) -> str:
@@ -405,6 +408,7 @@ class RestStore(BaseStore):
         offset: int = 0,
         page_token: str | None = None,
         count_total: bool = True,
+        top_level: bool = False,
     ) -> RunPage:
         parse_filter(filter_string)
         parse_order_by(order_by)
@@ -415,6 +419,14 @@ class RestStore(BaseStore):
         if not experiment_ids:
             return RunPage(runs=[], total=0 if count_total else None, offset=offset)
         max_results = max(0, int(max_results))
+        if top_level:
+            runs, more, total = self._top.page(
+                *self._top_level_scan(experiment_ids, filter_string, order_by, view),
+                offset, max_results,
+            )
+            token = encode_page_token(offset + max_results) if more else None
+            return RunPage(runs=runs, total=total if count_total else None,
+                           next_page_token=token, offset=offset)
         runs = self._search(experiment_ids, filter_string, order_by, view, offset, max_results + 1)
         more = len(runs) > max_results
         runs = runs[:max_results]
@@ -429,12 +441,19 @@ class RestStore(BaseStore):
         experiment_ids: Sequence[str],
         filter_string: str = "",
         view: ViewType = ViewType.ACTIVE,
+        top_level: bool = False,
         probe: int = 50,
     ) -> int:
         """How many runs match, found with small searches at growing offsets then a
         bisection (about ``2 * log2(total / probe)`` requests of ``probe`` runs).
+        Top-level runs are counted by reading them all (see :mod:`.rest_top_level`).
         For a background worker: the REST API has no count."""
         parse_filter(filter_string)
+        if top_level:
+            if not experiment_ids:
+                return 0
+            return self._top.count(*self._top_level_scan(experiment_ids, filter_string, (),
+                                                          view))
 
         def at(offset: int) -> tuple[int, bool]:
             page = self.search_runs(
@@ -469,6 +488,28 @@ class RestStore(BaseStore):
                 if hi is None:
                     offset *= 2
         raise RemoteError("Could not count the runs: they kept changing while counted")
+
+    def _top_level_scan(
+        self, experiment_ids: Sequence[str], filter_string: str, order_by: Sequence[str],
+        view: ViewType,
+    ) -> tuple:
+        """The key, fetch and parent check of one top-level scan."""
+        ids = [str(e) for e in experiment_ids]
+        key = (tuple(ids), filter_string, tuple(order_by), view)
+
+        def fetch(offset: int, limit: int) -> list[Run]:
+            return self._search(ids, filter_string, order_by, view, offset, limit)
+
+        def present(run_ids: Sequence[str]) -> set[str]:
+            found: set[str] = set()
+            literals = [q for q in map(_quoted, run_ids) if q is not None]
+            for i in range(0, len(literals), 100):
+                chunk = literals[i : i + 100]
+                text = f"attributes.run_id IN ({', '.join(chunk)})"
+                found.update(r.run_id for r in self._search(ids, text, (), view, 0, len(chunk)))
+            return found
+
+        return key, fetch, present
 
     def search_run_ids(
         self,
@@ -506,8 +547,9 @@ class RestStore(BaseStore):
         wanted = set(parent_ids)
         if not wanted or not experiment_ids:
             return {}
+        # LIKE '%' rather than IS NOT NULL: servers before MLflow 3.11 reject IS NULL
         nested = _and(
-            filter_string if filter_string.strip() else None, f"tags.`{PARENT_RUN_TAG}` IS NOT NULL"
+            filter_string if filter_string.strip() else None, f"tags.`{PARENT_RUN_TAG}` LIKE '%'"
         )
         counts: Counter[str] = Counter()
         offset = 0
@@ -723,8 +765,12 @@ class RestStore(BaseStore):
             missing = [rid for rid in pool.map(exists, ids) if rid]
         if missing:
             raise ResourceNotFound(f"Run with id={missing[0]} not found; nothing was changed")
-        for rid in ids:
-            self._call("POST", endpoint, body={"run_id": rid})
+        self._top.clear()
+        try:
+            for rid in ids:
+                self._call("POST", endpoint, body={"run_id": rid})
+        finally:
+            self._top.clear()
 
     def delete_runs(self, run_ids: Sequence[str]) -> None:
         """Soft-delete as ``MlflowClient.delete_run`` (the server sets deleted_time)."""

@@ -107,9 +107,10 @@ class SqlStore(SqlRegistryMixin, SqlRegistryWritesMixin, SqlWritesMixin, BaseSto
             .where(exps.c.lifecycle_stage.in_(view.stages), *self._experiment_scope(exps))
             .order_by(exps.c.experiment_id)
         )
+        # active runs: what the default runs view shows, as MLflow's UI counts
         counts = sa.select(
             runs.c.experiment_id, sa.func.count(), sa.func.max(runs.c.start_time)
-        ).group_by(runs.c.experiment_id)
+        ).where(runs.c.lifecycle_stage == "active").group_by(runs.c.experiment_id)
         with self._read() as conn:
             rows = conn.execute(stmt).mappings().all()
             stats = {str(eid): (n, last) for eid, n, last in conn.execute(counts)}
@@ -167,7 +168,7 @@ class SqlStore(SqlRegistryMixin, SqlRegistryWritesMixin, SqlWritesMixin, BaseSto
             tags = self._experiment_tags(conn, [str(eid)])
             count, last = conn.execute(
                 sa.select(sa.func.count(), sa.func.max(runs.c.start_time)).where(
-                    runs.c.experiment_id == eid
+                    runs.c.experiment_id == eid, runs.c.lifecycle_stage == "active"
                 )
             ).one()
         exp = self._experiment_from_row(row, tags.get(str(eid), {}))
@@ -238,9 +239,10 @@ class SqlStore(SqlRegistryMixin, SqlRegistryWritesMixin, SqlWritesMixin, BaseSto
         offset: int = 0,
         page_token: str | None = None,
         count_total: bool = True,
+        top_level: bool = False,
     ) -> RunPage:
         # the filter is parsed (and rejected) before the order_by, as MLflow does
-        where = self._run_conditions(experiment_ids, filter_string, view)
+        where = self._run_conditions(experiment_ids, filter_string, view, top_level)
         order = parse_order_by(order_by)
         if page_token:
             offset = decode_page_token(page_token)
@@ -272,23 +274,36 @@ class SqlStore(SqlRegistryMixin, SqlRegistryWritesMixin, SqlWritesMixin, BaseSto
         return RunPage(runs=page, total=total, next_page_token=token, offset=offset)
 
     def _run_conditions(
-        self, experiment_ids: Sequence[str], filter_string: str, view: ViewType
+        self, experiment_ids: Sequence[str], filter_string: str, view: ViewType,
+        top_level: bool = False,
     ) -> list:
         clauses = parse_filter(filter_string)  # a bad filter fails before any query
         runs = self.schema["runs"]
-        return [
-            runs.c.experiment_id.in_(self._experiment_ids(experiment_ids)),
+        ids = self._experiment_ids(experiment_ids)
+        where = [
+            runs.c.experiment_id.in_(ids),
             runs.c.lifecycle_stage.in_(view.stages),
             *filter_conditions(self.schema, clauses),
         ]
+        if top_level:
+            # no parent among the runs shown: a deleted parent's children stay visible
+            tag, parent = self.schema["tags"].alias("parent_tag"), runs.alias("parent_run")
+            where.append(~sa.exists().where(
+                tag.c.run_uuid == runs.c.run_uuid,
+                tag.c.key == PARENT_RUN_TAG,
+                parent.c.run_uuid == tag.c.value,
+                parent.c.experiment_id.in_(ids),
+                parent.c.lifecycle_stage.in_(view.stages),
+            ))
+        return where
 
     def count_runs(
         self, experiment_ids: Sequence[str], filter_string: str = "",
-        view: ViewType = ViewType.ACTIVE,
+        view: ViewType = ViewType.ACTIVE, top_level: bool = False,
     ) -> int:
         runs = self.schema["runs"]
         stmt = sa.select(sa.func.count()).select_from(runs).where(
-            *self._run_conditions(experiment_ids, filter_string, view)
+            *self._run_conditions(experiment_ids, filter_string, view, top_level)
         )
         with self._read() as conn:
             return conn.execute(stmt).scalar() or 0
