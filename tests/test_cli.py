@@ -21,8 +21,8 @@ import pytest
 from builders import HOSTILE_TAG
 from conftest import experiment_id
 from mltui import __version__
-from mltui.cli import main
-from mltui.store.entities import ViewType
+from mltui.cli import COMMANDS, main
+from mltui.store.entities import RunKeys, ViewType
 from mltui.store.errors import StoreNotFound
 
 ESC = "\x1b"
@@ -72,6 +72,28 @@ def test_command_help(capsys):
     out = capsys.readouterr().out
     for option in ("--filter", "--order-by", "--max", "--columns", "--format"):
         assert option in out
+
+
+def help_text(capsys, *args: str) -> str:
+    with pytest.raises(SystemExit) as info:
+        main([*args, "--help"])
+    assert info.value.code == 0
+    return capsys.readouterr().out
+
+
+def test_help_promises_only_what_exists(capsys):
+    out = help_text(capsys)
+    # charts and the artifact browser are planned, not built
+    assert "chart" not in out.lower() and "artifact" not in out.lower()
+    listed = out.split("commands (", 1)[1].splitlines()[1:]
+    assert [line.split()[0] for line in listed if line.strip()] == list(COMMANDS)
+    for command in COMMANDS:  # each one listed answers its own --help
+        assert f"usage: mltui {command}" in help_text(capsys, command)
+
+
+def test_format_help_says_how_nan_and_infinity_are_written(capsys):
+    out = " ".join(help_text(capsys, "runs").split())
+    assert "NaN, Infinity and -Infinity in all three" in out
 
 
 # -- experiments ------------------------------------------------------------------------
@@ -207,10 +229,10 @@ def test_runs_default_json_record(capsys, sql_uri, store):
         assert record["parent_run_id"] == run.parent_run_id
         assert record["lifecycle_stage"] == "active"
     by_name = {r["run_name"]: r for r in records}
-    # JSON has no NaN or inf: they are spelled out
+    # JSON has no NaN or inf: they are spelled out as MLflow's REST API spells them
     assert by_name["nan-run"]["metrics"]["score"] == "NaN"
-    assert by_name["inf-run"]["metrics"]["score"] == "inf"
-    assert by_name["neg-inf-run"]["metrics"]["score"] == "-inf"
+    assert by_name["inf-run"]["metrics"]["score"] == "Infinity"
+    assert by_name["neg-inf-run"]["metrics"]["score"] == "-Infinity"
     assert by_name["zero-run"]["metrics"]["score"] == 0.0
     assert by_name["[red]odd[/] name"]["tags"]["hostile"] == HOSTILE_TAG
 
@@ -288,6 +310,120 @@ def test_runs_csv_nan_and_inf(capsys, sql_uri):
     assert float(rows["inf-run"]) == math.inf
     assert float(rows["neg-inf-run"]) == -math.inf
     assert rows["with-artifacts"] == ""
+
+
+NONFINITE = {"nan-run": "NaN", "inf-run": "Infinity", "neg-inf-run": "-Infinity"}
+
+
+def strict_json(text: str):
+    """json.loads that refuses the bare NaN / Infinity strict parsers (jq, JS) reject."""
+
+    def refuse(token: str):
+        raise AssertionError(f"bare {token} in JSON")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_nan_and_inf_are_written_alike_in_every_format(capsys, sql_uri, store):
+    edge = experiment_id(store, "edge cases")
+    held = {r.run_name: r.metric_value("score") for r in store.search_runs([edge]).runs}
+    args = ["runs", "edge cases", "--uri", sql_uri, "--columns", "run_name,metrics.score"]
+    table = {line.split()[0]: line.split()[-1] for line in table_lines(ok(capsys, *args))[1:]}
+    rows = csv.DictReader(io.StringIO(ok(capsys, *args, "--format", "csv")))
+    in_csv = {r["run_name"]: r["metrics.score"] for r in rows}
+    records = strict_json(ok(capsys, *args, "--format", "json"))
+    in_json = {r["run_name"]: r["metrics.score"] for r in records}
+    default = strict_json(ok(capsys, "runs", "edge cases", "--uri", sql_uri, "--format", "json"))
+    in_default = {r["run_name"]: r["metrics"].get("score") for r in default}
+    for name, token in NONFINITE.items():
+        assert table[name] == in_csv[name] == in_json[name] == in_default[name] == token
+        # float() reads each back as the value logged (MlflowClient on SQL gives +/-1.8e308
+        # for infinities, so the builder's values are the reference: nan, inf, -inf)
+        assert math.isnan(float(token)) if name == "nan-run" else float(token) == held[name]
+    assert math.isnan(held["nan-run"])
+    assert held["inf-run"] == math.inf and held["neg-inf-run"] == -math.inf
+
+
+def columns_error(capsys, sql_uri: str, experiment: str, columns: str) -> str:
+    return assert_one_line_error(
+        *run_cli(capsys, "runs", experiment, "--uri", sql_uri, "--columns", columns)
+    )
+
+
+def logged_keys(mlflow_client, experiment_id: str) -> dict[str, set[str]]:
+    from mlflow.entities import ViewType as MlflowViewType
+
+    runs = mlflow_client.search_runs([experiment_id], run_view_type=MlflowViewType.ALL)
+    return {
+        "metrics": {k for r in runs for k in r.data.metrics},
+        "params": {k for r in runs for k in r.data.params},
+        "tags": {k for r in runs for k in r.data.tags},
+    }
+
+
+@pytest.mark.parametrize(
+    ("column", "suggested"),
+    [
+        ("metrics.nosuch", []),
+        ("metrics.ac", ["metrics.acc"]),
+        ("metrics.ACC", ["metrics.acc"]),
+        ("metrics.lr", ["params.lr"]),
+        ("params.optimiser", ["params.optimizer"]),
+        ("tags.ownr", ["tags.owner"]),
+    ],
+)
+def test_runs_columns_naming_no_key_is_an_error(
+    capsys, sql_uri, store, mlflow_client, column, suggested
+):
+    keys = logged_keys(mlflow_client, experiment_id(store, "sweep"))
+    kind, key = column.split(".", 1)
+    assert key not in keys[kind]  # MLflow agrees: no run of the sweep has it
+    line = columns_error(capsys, sql_uri, "sweep", f"run_name,{column},metrics.acc")
+    assert line.startswith(f"mltui: error: {column} ")
+    assert line.endswith(" does not exist in the runs of experiment 'sweep'")
+    for spec in suggested:
+        assert spec.split(".", 1)[1] in keys[spec.split(".", 1)[0]]
+        assert f"did you mean {spec}?" in line
+    if not suggested:
+        assert "did you mean" not in line
+
+
+def test_runs_columns_names_every_missing_key(capsys, sql_uri):
+    line = columns_error(capsys, sql_uri, "sweep", "metrics.nosuch,run_id,params.lrr,metrics.acc")
+    assert "metrics.nosuch and params.lrr (did you mean params.lr?) do not exist" in line
+    both = assert_one_line_error(*run_cli(
+        capsys, "runs", "sweep", "edge cases", "--uri", sql_uri, "--columns", "metrics.scor"
+    ))
+    assert "runs of experiments 'sweep', 'edge cases'" in both
+    assert "did you mean metrics.score?" in both
+
+
+def test_runs_columns_of_keys_some_runs_lack_are_fine(capsys, sql_uri):
+    # only some runs log score, and attribute columns exist for every run
+    records = runs_json(capsys, sql_uri, "edge cases", "--columns",
+                        "run_name,metrics.score,experiment_id,parent_run_id,end_time")
+    assert {r["run_name"] for r in records if r["metrics.score"] is None} >= {"with-artifacts"}
+
+
+def test_runs_columns_of_an_experiment_without_runs(capsys, writable_sql_uri):
+    from mlflow import MlflowClient
+
+    MlflowClient(writable_sql_uri).create_experiment("empty")
+    out = ok(capsys, "runs", "empty", "--uri", writable_sql_uri, "--format", "csv",
+             "--columns", "run_name,metrics.acc")
+    assert out.splitlines() == ["run_name,metrics.acc"]
+
+
+def test_runs_columns_found_beyond_run_keys(capsys, sql_uri, monkeypatch):
+    """A store whose run_keys sees only some runs (REST reads the newest 1,000) must
+    not refuse a key older runs have: the store is asked before the error."""
+    monkeypatch.setattr("mltui.store.sql.SqlStore.run_keys",
+                        lambda self, ids: RunKeys(tags=["mlflow.runName"]))
+    records = runs_json(capsys, sql_uri, "sweep", "--columns",
+                        "metrics.acc,metrics.`val/loss`,params.lr,tags.owner")
+    assert any(r["metrics.acc"] is not None for r in records)
+    line = columns_error(capsys, sql_uri, "sweep", "metrics.nosuch")
+    assert "metrics.nosuch does not exist" in line
 
 
 def test_runs_of_several_experiments_by_name_and_id(capsys, sql_uri, store):
@@ -397,6 +533,43 @@ def test_models_json_matches_store(capsys, sql_uri, store):
         ok(capsys, "models", "--uri", sql_uri, "--format", "json", "--name", "FRAUD%")
     )
     assert [r["name"] for r in named] == ["fraud-detector"]
+
+
+def models_named(capsys, sql_uri: str, text: str, *extra: str) -> list[str]:
+    records = json.loads(
+        ok(capsys, "models", "--uri", sql_uri, "--format", "json", "--name", text, *extra)
+    )
+    return [r["name"] for r in records]
+
+
+@pytest.mark.parametrize(
+    "text", ["fraud", "FRAUD", "detector", "-", "model", "fraud%", "%MODEL", "detector%",
+             "%-%", "nothing", "  churn "]
+)
+def test_models_name_matches_as_the_models_screen(capsys, sql_uri, mlflow_client, text):
+    from mltui.commands import name_pattern
+    from mltui.screens import models
+
+    pattern = models.name_pattern(text)  # what / on the models screen searches
+    assert name_pattern(text) == pattern
+    expected = mlflow_client.search_registered_models(filter_string=f"name ILIKE '{pattern}'")
+    assert sorted(models_named(capsys, sql_uri, text)) == sorted(m.name for m in expected)
+
+
+def test_models_name_is_a_substring_unless_it_has_a_percent(capsys, sql_uri):
+    assert models_named(capsys, sql_uri, "fraud") == ["fraud-detector"]
+    assert models_named(capsys, sql_uri, "Detect") == ["fraud-detector"]
+    assert models_named(capsys, sql_uri, "detector%") == []  # a LIKE pattern is anchored
+    assert models_named(capsys, sql_uri, "%detector") == ["fraud-detector"]
+    assert models_named(capsys, sql_uri, "prompt") == []
+    assert models_named(capsys, sql_uri, "prompt", "--prompts") == ["my-prompt"]
+
+
+def test_models_name_help_says_how_it_matches(capsys):
+    out = " ".join(help_text(capsys, "models").split())
+    assert "as / does on the models screen" in out
+    assert "plain text matches anywhere in the name" in out
+    assert "text with a % is an MLflow LIKE pattern" in out
 
 
 def test_model_table_and_json(capsys, sql_uri, store):

@@ -12,10 +12,25 @@ import sys
 from collections.abc import Sequence
 
 from . import __version__
-from .output import print_table_or_data
+from .output import FORMAT_HELP, print_table_or_data
 from .store.errors import StoreError
 
-COMMANDS = ("experiments", "runs", "models", "model", "stage", "alias")
+# One list feeds both `mltui --help` and the subcommands, so neither can promise
+# a command the other lacks.
+COMMAND_HELP = {
+    "experiments": "list experiments",
+    "runs": "search the runs of one or more experiments",
+    "models": "list registered models",
+    "model": "show a model and its versions",
+    "stage": "move a model version to a stage",
+    "alias": "set or delete a model alias",
+}
+COMMANDS = tuple(COMMAND_HELP)
+# Say only what is built: charts and artifact browsing are planned, not here yet.
+DESCRIPTION = """\
+Terminal UI for MLflow tracking data: browse experiments, filter and sort their
+runs, open a run's params, metrics and tags, and manage the model registry
+(stages, aliases, tags). Without a COMMAND it opens the UI."""
 _OPTIONS_WITH_VALUES = {"--uri", "--experiment", "-e"}
 
 
@@ -42,8 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mltui",
         parents=[common],
-        description="Terminal UI for MLflow: experiments, runs, charts, artifacts, registry.",
-        epilog="Commands: " + ", ".join(COMMANDS) + " (mltui COMMAND --help)",
+        description=DESCRIPTION,
+        epilog=_command_list(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"mltui {__version__}")
     parser.add_argument("--experiment", "-e", help="open this experiment (name or id) directly")
@@ -51,17 +67,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _command_list() -> str:
+    width = max(len(name) for name in COMMANDS)
+    lines = [f"  {name.ljust(width)}  {text}" for name, text in COMMAND_HELP.items()]
+    return "commands (mltui COMMAND --help for each):\n" + "\n".join(lines)
+
+
 def build_command_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mltui", parents=[_global_options()])
     common = _global_options(suppress=True)
     sub = parser.add_subparsers(dest="command", required=True)
     fmt = argparse.ArgumentParser(add_help=False)
-    fmt.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    fmt.add_argument("--format", choices=("table", "csv", "json"), default="table",
+                     help=FORMAT_HELP)
 
-    p = sub.add_parser("experiments", parents=[common, fmt], help="list experiments")
+    p = sub.add_parser("experiments", parents=[common, fmt], help=COMMAND_HELP["experiments"])
     p.add_argument("--view", choices=("active", "deleted", "all"), default="active")
 
-    p = sub.add_parser("runs", parents=[common, fmt], help="search the runs of an experiment")
+    p = sub.add_parser("runs", parents=[common, fmt], help=COMMAND_HELP["runs"])
     p.add_argument("experiment", nargs="+", help="experiment name or id (several allowed)")
     p.add_argument("--filter", "-f", default="", help="MLflow filter, e.g. \"metrics.acc > 0.9\"")
     p.add_argument(
@@ -74,14 +97,19 @@ def build_command_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--view", choices=("active", "deleted", "all"), default="active")
 
-    p = sub.add_parser("models", parents=[common, fmt], help="list registered models")
-    p.add_argument("--name", help="name pattern, SQL LIKE syntax (%% and _), case-insensitive")
+    p = sub.add_parser("models", parents=[common, fmt], help=COMMAND_HELP["models"])
+    p.add_argument(
+        "--name",
+        help="filter by name as / does on the models screen, ignoring case: plain text "
+        "matches anywhere in the name; text with a %% is an MLflow LIKE pattern "
+        "(%% any characters, _ one character)",
+    )
     p.add_argument("--prompts", action="store_true", help="include prompts")
 
-    p = sub.add_parser("model", parents=[common, fmt], help="show a model and its versions")
+    p = sub.add_parser("model", parents=[common, fmt], help=COMMAND_HELP["model"])
     p.add_argument("name")
 
-    p = sub.add_parser("stage", parents=[common, fmt], help="move a model version to a stage")
+    p = sub.add_parser("stage", parents=[common, fmt], help=COMMAND_HELP["stage"])
     p.add_argument("name")
     p.add_argument("version")
     p.add_argument("stage", help="None, Staging, Production or Archived")
@@ -91,7 +119,7 @@ def build_command_parser() -> argparse.ArgumentParser:
         help="move the versions now in that stage to Archived",
     )
 
-    p = sub.add_parser("alias", parents=[common, fmt], help="set or delete a model alias")
+    p = sub.add_parser("alias", parents=[common, fmt], help=COMMAND_HELP["alias"])
     p.add_argument("name")
     p.add_argument("alias")
     p.add_argument("version", nargs="?")

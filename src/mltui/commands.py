@@ -4,13 +4,15 @@ returns a :class:`Tabular`."""
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
+from difflib import get_close_matches
 
 from .columns import DEFAULT_ATTRIBUTES, Column, parse_columns
-from .output import Tabular
+from .output import Tabular, nonfinite_token
 from .store.base import BaseStore
-from .store.entities import Experiment, ModelVersion, Run, ViewType
-from .store.errors import InvalidValue
-from .store.search import ATTRIBUTE, METRIC, PARAM
+from .store.entities import Experiment, ModelVersion, Run, RunKeys, ViewType
+from .store.errors import InvalidSearch, InvalidValue
+from .store.search import ATTRIBUTE, METRIC, PARAM, TAG, quote_key
 from .textfmt import first_line, format_iso, format_relative, safe_text
 
 MAX_DEFAULT_KEY_COLUMNS = 6
@@ -59,7 +61,29 @@ def _default_columns(runs: list[Run]) -> list[Column]:
 def cmd_runs(store: BaseStore, args: argparse.Namespace) -> Tabular:
     if args.max < 1:
         raise InvalidValue("--max must be at least 1")
-    ids = [find_experiment(store, ref).experiment_id for ref in args.experiment]
+    experiments = [find_experiment(store, ref) for ref in args.experiment]
+    ids = [e.experiment_id for e in experiments]
+    chosen = _chosen_columns(store, experiments, args.columns) if args.columns else None
+    runs, total = _search_runs(store, ids, args)
+    columns = _default_columns(runs) if chosen is None else chosen
+    table_rows = [[_cell(c, r) for c in columns] for r in runs]
+    records = []
+    for r in runs:
+        if args.columns or args.format == "csv":
+            # csv prints the table's columns: records keyed by column spec
+            records.append({c.spec: c.raw(r) for c in columns})
+        else:
+            records.append(_run_record(r))
+    footer = None
+    if args.format == "table" and total is not None and total > len(runs):
+        footer = f"({len(runs)} of {total} runs; raise --max to see more)"
+    return Tabular([c.spec for c in columns], table_rows, records, footer=footer)
+
+
+def _search_runs(
+    store: BaseStore, ids: list[str], args: argparse.Namespace
+) -> tuple[list[Run], int | None]:
+    """Up to ``--max`` matching runs, and how many match in all (None if unknown)."""
     runs: list[Run] = []
     token = None
     total = None
@@ -78,22 +102,92 @@ def cmd_runs(store: BaseStore, args: argparse.Namespace) -> Tabular:
         token = page.next_page_token
         if not token:
             break
+    return runs, total
+
+
+def _cell(column: Column, run: Run) -> str:
+    # the table spells NaN and infinities as csv and json do, not as the TUI does
+    token = nonfinite_token(column.value(run)) if column.kind == METRIC else None
+    return column.text(run) if token is None else token
+
+
+# -- --columns: every key must exist in the experiments' runs -------------------------
+
+def _chosen_columns(store: BaseStore, experiments: list[Experiment], text: str) -> list[Column]:
+    """The ``--columns`` list, refused when it names a key no run has: a typo would
+    otherwise print an empty column that looks like missing data."""
     try:
-        columns = parse_columns(args.columns) if args.columns else _default_columns(runs)
+        columns = parse_columns(text)
     except ValueError as exc:
         raise InvalidValue(str(exc)) from None
-    table_rows = [[c.text(r) for c in columns] for r in runs]
-    records = []
-    for r in runs:
-        if args.columns or args.format == "csv":
-            # csv prints the table's columns: records keyed by column spec
-            records.append({c.spec: c.raw(r) for c in columns})
-        else:
-            records.append(_run_record(r))
-    footer = None
-    if args.format == "table" and total is not None and total > len(runs):
-        footer = f"({len(runs)} of {total} runs; raise --max to see more)"
-    return Tabular([c.spec for c in columns], table_rows, records, footer=footer)
+    if any(c.kind != ATTRIBUTE for c in columns):
+        _check_keys_exist(store, experiments, columns)
+    return columns
+
+
+def _check_keys_exist(
+    store: BaseStore, experiments: list[Experiment], columns: list[Column]
+) -> None:
+    ids = [e.experiment_id for e in experiments]
+    known = _known_keys(store.run_keys(ids))
+    if not any(known.values()):
+        return  # no run yet: an empty table is the true answer, not a typo
+    missing = [
+        c for c in columns
+        if c.kind != ATTRIBUTE and c.key not in known[c.kind] and not _some_run_has(store, ids, c)
+    ]
+    if missing:
+        raise InvalidValue(_missing_keys_message(missing, known, experiments))
+
+
+def _known_keys(keys: RunKeys) -> dict[str, set[str]]:
+    return {METRIC: set(keys.metrics), PARAM: set(keys.params), TAG: set(keys.tags)}
+
+
+def _some_run_has(store: BaseStore, ids: list[str], column: Column) -> bool:
+    """Ask the store itself: the REST backend's run_keys reads only the newest runs."""
+    ref = quote_key(column.kind, column.key)
+    # "has the key" without IS NOT NULL, which servers before MLflow 3.11 reject:
+    # metrics compare only with numbers (NaN-only keys are left to run_keys)
+    probes = [f"{ref} >= 0", f"{ref} < 0"] if column.kind == METRIC else [f"{ref} LIKE '%'"]
+    for probe in probes:
+        try:
+            page = store.search_runs(ids, probe, (), ViewType.ALL, max_results=1,
+                                     count_total=False)
+        except InvalidSearch:
+            return False  # a key no filter can name (a backtick in it): run_keys decides
+        if page.runs:
+            return True
+    return False
+
+
+def _missing_keys_message(
+    missing: Sequence[Column], known: dict[str, set[str]], experiments: list[Experiment]
+) -> str:
+    names = ", ".join(f"'{e.name}'" for e in experiments)
+    where = f"the runs of experiment{'s' if len(experiments) > 1 else ''} {names}"
+    named = []
+    for column in missing:
+        close = _close_matches(column, known)
+        hint = f" (did you mean {' or '.join(close)}?)" if close else ""
+        named.append(column.spec + hint)
+    if len(named) == 1:
+        return f"{named[0]} does not exist in {where}"
+    return f"{', '.join(named[:-1])} and {named[-1]} do not exist in {where}"
+
+
+def _close_matches(column: Column, known: dict[str, set[str]], n: int = 3) -> list[str]:
+    """Specs of existing keys the user may have meant: the same key of another kind
+    (metrics.lr for params.lr) first, then similar keys of the same kind, ignoring case."""
+    wanted = column.key.lower()
+    elsewhere = [
+        Column(kind, key).spec
+        for kind, keys in known.items() if kind != column.kind
+        for key in sorted(keys) if key.lower() == wanted
+    ]
+    by_lower = {key.lower(): key for key in sorted(known[column.kind])}
+    similar = get_close_matches(wanted, list(by_lower), n=n, cutoff=0.6)
+    return (elsewhere + [Column(column.kind, by_lower[k]).spec for k in similar])[:n]
 
 
 def _run_record(run: Run) -> dict:
@@ -116,8 +210,21 @@ def _run_record(run: Run) -> dict:
     }
 
 
+def name_pattern(text: str | None) -> str | None:
+    """``--name`` as the ILIKE pattern the models screen's ``/`` makes of the same
+    text (``screens.models.name_pattern``, which the CLI cannot import without
+    textual): plain text matches anywhere, text with a % is used as typed."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    if "%" in text:
+        return text
+    return f"%{text}%"
+
+
 def cmd_models(store: BaseStore, args: argparse.Namespace) -> Tabular:
-    models = store.search_registered_models(args.name, include_prompts=args.prompts)
+    models = store.search_registered_models(name_pattern(args.name),
+                                            include_prompts=args.prompts)
     columns = ["name", "latest", "versions", "stages", "aliases", "updated", "description"]
     rows, records = [], []
     for m in models:

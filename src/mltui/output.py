@@ -13,6 +13,18 @@ from .textfmt import safe_text, truncate
 
 MAX_CELL = 48
 
+# One spelling of the floats JSON and CSV have no number for, in every format:
+# MLflow's REST API writes these (as JSON strings), and Python's float() reads
+# them back. Strings keep the JSON valid for strict parsers (jq, JavaScript).
+NAN_TOKEN = "NaN"
+INF_TOKEN = "Infinity"
+NEG_INF_TOKEN = "-Infinity"
+FORMAT_HELP = (
+    "table (aligned, for people), csv or json. NaN and infinite metric values are "
+    f"written {NAN_TOKEN}, {INF_TOKEN} and {NEG_INF_TOKEN} in all three (as strings in "
+    "JSON, as MLflow's REST API writes them)"
+)
+
 
 @dataclass
 class Tabular:
@@ -31,12 +43,26 @@ def _json_default(value: Any) -> Any:
     return str(value)
 
 
+def nonfinite_token(value: Any) -> str | None:
+    """The spelling of a NaN or infinite float, None for every other value."""
+    if not isinstance(value, float) or math.isfinite(value):
+        return None
+    if math.isnan(value):
+        return NAN_TOKEN
+    return INF_TOKEN if value > 0 else NEG_INF_TOKEN
+
+
+def _plain(value: Any) -> Any:
+    token = nonfinite_token(value)
+    return value if token is None else token
+
+
 def _json_safe(value: Any) -> Any:
-    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
-        return str(value) if not math.isnan(value) else "NaN"
+    if isinstance(value, float):
+        return _plain(value)
     if isinstance(value, dict):
         return {k: _json_safe(v) for k, v in value.items()}
-    if isinstance(value, list):
+    if isinstance(value, (list, tuple)):
         return [_json_safe(v) for v in value]
     return value
 
@@ -54,7 +80,7 @@ def print_table_or_data(result: Tabular | None, fmt: str = "table", out=None) ->
         writer = csv.writer(out)
         writer.writerow(result.columns)
         for record in result.records:
-            row = [record.get(c, "") for c in result.columns]
+            row = [_plain(record.get(c, "")) for c in result.columns]
             # raw values for pipes; visible escapes when a terminal would obey them
             writer.writerow([safe_text(v) if tty else ("" if v is None else v) for v in row])
         return
