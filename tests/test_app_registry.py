@@ -26,6 +26,7 @@ from mltui.screens.experiments import ExperimentsScreen
 from mltui.screens.models import ModelsScreen
 from mltui.screens.registry_dialogs import (
     AliasDialog,
+    DiscardChanges,
     StageConfirm,
     StageMenu,
     TagsDialog,
@@ -398,6 +399,12 @@ async def test_version_tags_add_edit_delete(writable_sql_uri, twin):
         )
         await paste_text(pilot, "alice & [bold]bob[/]")
         await pilot.press("enter")
+        # confirmed first, with the key and the value before and after
+        confirm = await wait_screen(pilot, ConfirmDialog)
+        text = screen_text(app, confirm)
+        assert 'Tag "reviewed by" of fraud-detector v4:' in text
+        assert '(not set) → "alice & [bold]bob[/]"' in text
+        await pilot.press("y")
         await wait_screen(pilot, TagsDialog)
         await wait_for(pilot, lambda: "reviewed by" in dialog.tags, "tag written")
         await wait_for(
@@ -413,12 +420,16 @@ async def test_version_tags_add_edit_delete(writable_sql_uri, twin):
         await pilot.press("ctrl+a", "ctrl+k")
         await type_text(pilot, "true")
         await pilot.press("enter")
+        confirm = await wait_screen(pilot, ConfirmDialog)
+        assert '"false" → "true"' in screen_text(app, confirm)
+        await pilot.press("y")
         await wait_screen(pilot, TagsDialog)
         await wait_for(pilot, lambda: dialog.tags.get("validated") == "true", "tag edited")
 
         # d deletes the highlighted tag, after a confirmation
         await pilot.press("up", "d")
-        await wait_screen(pilot, ConfirmDialog)
+        confirm = await wait_screen(pilot, ConfirmDialog)
+        assert '"alice & [bold]bob[/]" → (deleted)' in screen_text(app, confirm)
         await pilot.press("y")
         await wait_screen(pilot, TagsDialog)
         await wait_for(pilot, lambda: "reviewed by" not in dialog.tags, "tag deleted")
@@ -442,12 +453,20 @@ async def test_description_editor(writable_sql_uri, twin):
         await select_version(pilot, screen, 4)
         before, twin_before = snapshot(ours), snapshot(twin)
 
-        # escape cancels
+        # escape with unchanged text just closes
         await pilot.press("d")
         editor = await wait_screen(pilot, TextEditor)
         assert editor.query_one(TextArea).text == "version 4"
+        await pilot.press("escape")
+        await reloaded(pilot, screen)
+
+        # escape with edited text asks; y discards, and nothing is written
+        await pilot.press("d")
+        editor = await wait_screen(pilot, TextEditor)
         await type_text(pilot, "xyz")
         await pilot.press("escape")
+        await wait_screen(pilot, DiscardChanges)
+        await pilot.press("y")
         await reloaded(pilot, screen)
         assert snapshot(ours) == before
 

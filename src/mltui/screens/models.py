@@ -7,11 +7,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Input
+from textual.widgets import DataTable, Input
 
 from ..background import run_blocking
 from ..store.entities import STAGES, RegisteredModel
 from ..textfmt import first_line, format_relative, safe_text, truncate
+from ..widgets.footer import KeysFooter
 from ..widgets.status_bar import StatusBar
 from ..widgets.vim_table import VimTable
 
@@ -80,7 +81,7 @@ Columns: N/S/P/A count the versions in each stage.
         yield Input(placeholder="model name (plain text, or a LIKE pattern with %)",
                     id="model-filter")
         yield VimTable(id="models", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield KeysFooter()
 
     @property
     def table(self) -> DataTable:

@@ -8,10 +8,10 @@ from collections.abc import Callable
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
-from textual.widgets import Checkbox, DataTable, Input, Label, OptionList, Static, TextArea
+from textual.widgets import Button, Checkbox, DataTable, Input, Label, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
 from ..store.entities import STAGES, ModelVersion
@@ -86,11 +86,44 @@ def transition_effect(
     return "\n".join(lines)
 
 
-class StageConfirm(ModalScreen[bool | None]):
-    """Confirm a transition; ``a`` toggles "archive existing versions in that stage".
-    Dismisses with the archive flag, or None when cancelled."""
+def _points_at(mv: ModelVersion) -> str:
+    names = ", ".join(f"@{safe_text(a)}" for a in mv.aliases)
+    return f"{names} {'points' if len(mv.aliases) == 1 else 'point'} at v{mv.version}"
 
-    DEFAULT_CSS = DIALOG_CSS.format(name="StageConfirm")
+
+def alias_warnings(
+    version: ModelVersion, stage: str, archive: bool, versions: list[ModelVersion]
+) -> list[str]:
+    """Aliases do not follow stages: serving code that loads ``models:/name@alias``
+    keeps getting the same version wherever it moves, even into Archived. Say so
+    for every version the transition moves that an alias points at."""
+    warnings = []
+    if version.aliases:
+        warnings.append(
+            f"Warning: {_points_at(version)}; moving it to {stage} leaves "
+            f"{'it' if len(version.aliases) == 1 else 'them'} pointing at it."
+        )
+    if archive and stage in ACTIVE_STAGES:
+        for other in versions:
+            if (other.current_stage == stage and other.version != version.version
+                    and other.aliases):
+                warnings.append(
+                    f"Warning: {_points_at(other)}, which would be archived; "
+                    f"{'it stays' if len(other.aliases) == 1 else 'they stay'} on "
+                    f"v{other.version} in Archived."
+                )
+    return warnings
+
+
+class StageConfirm(ModalScreen[bool | None]):
+    """Confirm a transition. For Staging and Production, ``a`` toggles "archive
+    existing versions in that stage"; MLflow refuses that flag for None and
+    Archived, so there it is not offered at all. Dismisses with the archive flag,
+    or None when cancelled."""
+
+    DEFAULT_CSS = DIALOG_CSS.format(name="StageConfirm") + (
+        "StageConfirm .warning { color: $warning; }"
+    )
     BINDINGS = [
         Binding("y", "confirm", "Confirm"),
         # a binding, not key_enter: a key handler leaves the key unconsumed, and after
@@ -105,38 +138,55 @@ class StageConfirm(ModalScreen[bool | None]):
         self.version = version
         self.stage = stage
         self.versions = versions
+        self.can_archive = stage in ACTIVE_STAGES
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(Text(f"Move to {self.stage}?"), classes="title")
             yield Static(id="effect", classes="body")
-            box = Checkbox(f"Archive existing versions in {self.stage}", False, id="archive")
-            box.disabled = self.stage not in ACTIVE_STAGES
-            yield box
-            yield Static(Text("y / enter: confirm   a: toggle archive   n / escape: cancel",
-                              style="dim"))
+            yield Static(id="warnings", classes="body warning")
+            if self.can_archive:
+                yield Checkbox(f"Archive existing versions in {self.stage}", False,
+                               id="archive")
+            keys = "y / enter: confirm   "
+            if self.can_archive:
+                keys += "a: toggle archive   "
+            yield Static(Text(keys + "n / escape: cancel", style="dim"))
 
     def on_mount(self) -> None:
         self._show()
-        self.query_one("#archive", Checkbox).focus()
+        if self.can_archive:
+            self.query_one("#archive", Checkbox).focus()
+
+    @property
+    def archive(self) -> bool:
+        return self.can_archive and self.query_one("#archive", Checkbox).value
 
     def _show(self) -> None:
-        archive = self.query_one("#archive", Checkbox).value
+        archive = self.archive
         self.query_one("#effect", Static).update(
             Text(safe_multiline(transition_effect(self.version, self.stage, archive,
                                                   self.versions)))
         )
+        warnings = alias_warnings(self.version, self.stage, archive, self.versions)
+        box = self.query_one("#warnings", Static)
+        box.update(Text(safe_multiline("\n".join(warnings))))
+        box.display = bool(warnings)
 
     def on_checkbox_changed(self, _event: Checkbox.Changed) -> None:
         self._show()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # without the choice, `a` must neither show nor do anything
+        return action != "toggle_archive" or self.can_archive
+
     def action_toggle_archive(self) -> None:
-        box = self.query_one("#archive", Checkbox)
-        if not box.disabled:
+        if self.can_archive:
+            box = self.query_one("#archive", Checkbox)
             box.value = not box.value
 
     def action_confirm(self) -> None:
-        self.dismiss(self.query_one("#archive", Checkbox).value)
+        self.dismiss(self.archive)
 
     def action_cancel(self) -> None:
         self.dismiss(None)
@@ -230,9 +280,33 @@ class PickDialog(ModalScreen[str | None]):
         self.dismiss(None)
 
 
+TAG_VALUE_SHOWN = 500
+"""Characters of a tag value a confirmation quotes; longer values say their length."""
+
+
+def _quoted(value: str | None, missing: str) -> str:
+    if value is None:
+        return missing
+    text = safe_text(value)
+    if len(text) > TAG_VALUE_SHOWN:
+        return f'"{text[:TAG_VALUE_SHOWN]}…" ({len(value)} characters)'
+    return f'"{text}"'
+
+
+def tag_change(subject: str, key: str, old: str | None, new: str | None) -> str:
+    """The one change a tag write makes, for its confirmation: which tag of what,
+    and its value before and after (None: not set / deleted)."""
+    return (
+        f'Tag "{safe_text(key)}" of {safe_text(subject)}:\n'
+        f"{_quoted(old, '(not set)')} → {_quoted(new, '(deleted)')}\n"
+        "Nothing else changes."
+    )
+
+
 class TagsDialog(ModalScreen[None]):
-    """List tags; a adds, e / enter edits, d deletes. Writes go through ``save``
-    and ``delete`` (called in a worker by the owner) and the list reloads."""
+    """List tags; a adds, e / enter edits, d deletes. Each change is confirmed,
+    showing the key and its value before and after, and only then handed to
+    ``save`` / ``delete`` (which write in a worker); the list then reloads."""
 
     DEFAULT_CSS = DIALOG_CSS.format(name="TagsDialog") + "TagsDialog DataTable { height: 12; }"
     BINDINGS = [
@@ -244,20 +318,20 @@ class TagsDialog(ModalScreen[None]):
 
     def __init__(
         self,
-        title: str,
+        subject: str,
         tags: dict[str, str],
         save: Callable[[str, str], None],
         delete: Callable[[str], None],
     ):
         super().__init__()
-        self._title = title
+        self.subject = subject
         self.tags = dict(tags)
         self.save = save
         self.delete = delete
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(Text(safe_text(self._title)), classes="title")
+            yield Label(Text(safe_text(f"Tags of {self.subject}")), classes="title")
             yield VimTable(cursor_type="row", id="tags")
             yield Static(Text("a: add   e/enter: edit   d: delete   escape: close", style="dim"))
 
@@ -289,9 +363,25 @@ class TagsDialog(ModalScreen[None]):
     def _ask_value(self, key: str, value: str) -> None:
         def got_value(new: str | None) -> None:
             if new is not None:
-                self.save(key, new)
+                self._confirm_save(key, new)
 
         self.app.push_screen(PromptDialog(f"Value of tag {key}", value), got_value)
+
+    def _confirm_save(self, key: str, new: str) -> None:
+        # the value as this dialog shows it: what the person agreed to change
+        old = self.tags.get(key)
+        if old == new:
+            self.notify(f"Tag {key} already has that value; nothing written")
+            return
+
+        def confirmed(ok: bool | None) -> None:
+            if ok:
+                self.save(key, new)
+
+        title, label = ("Add tag", "Add") if old is None else ("Change tag", "Change")
+        self.app.push_screen(
+            ConfirmDialog(title, tag_change(self.subject, key, old, new), label), confirmed
+        )
 
     def action_edit(self) -> None:
         key = self._current_key()
@@ -311,8 +401,11 @@ class TagsDialog(ModalScreen[None]):
             if ok:
                 self.delete(key)
 
-        self.app.push_screen(ConfirmDialog("Delete tag", f"Delete tag {key}?", "Delete",
-                                           danger=True), confirmed)
+        self.app.push_screen(
+            ConfirmDialog("Delete tag", tag_change(self.subject, key, self.tags[key], None),
+                          "Delete", danger=True),
+            confirmed,
+        )
 
     def action_close(self) -> None:
         self.dismiss(None)
@@ -326,8 +419,43 @@ def _tag_key_problem(key: str) -> str | None:
     return None
 
 
+class DiscardChanges(ModalScreen[bool]):
+    """Asked when escape would throw edited text away: y discards, n / escape keeps
+    editing. Keep editing has the focus, so a stray enter loses nothing."""
+
+    DEFAULT_CSS = DIALOG_CSS.format(name="DiscardChanges")
+    BINDINGS = [
+        Binding("y", "answer(True)", "Discard"),
+        Binding("n,escape", "answer(False)", "Keep editing"),
+    ]
+
+    def __init__(self, title: str):
+        super().__init__()
+        self._title = title
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(Text("Discard your changes?"), classes="title")
+            yield Static(Text(safe_text(f"{self._title}: your edits are not saved yet.")),
+                         classes="body")
+            with Horizontal(classes="buttons"):
+                yield Button("Keep editing (n)", id="keep", variant="primary")
+                yield Button("Discard (y)", id="discard", variant="error")
+
+    def on_mount(self) -> None:
+        self.query_one("#keep", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss(event.button.id == "discard")
+
+    def action_answer(self, discard: bool) -> None:
+        self.dismiss(discard)
+
+
 class TextEditor(ModalScreen[str | None]):
-    """Multi-line editor for descriptions: ctrl+s saves, escape cancels."""
+    """Multi-line editor for descriptions: ctrl+s saves; escape closes, after
+    asking whether to discard the text if it was edited."""
 
     DEFAULT_CSS = DIALOG_CSS.format(name="TextEditor") + """
     TextEditor > Vertical { height: 80%; max-width: 110; }
@@ -342,18 +470,36 @@ class TextEditor(ModalScreen[str | None]):
         super().__init__()
         self._title = title
         self._text = text
+        self._initial = text
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(Text(safe_text(self._title)), classes="title")
             yield TextArea(self._text, soft_wrap=True, show_line_numbers=False)
-            yield Static(Text("ctrl+s: save   escape: cancel (Markdown)", style="dim"))
+            yield Static(Text("ctrl+s: save   escape: close (asks if edited)   Markdown",
+                              style="dim"))
 
     def on_mount(self) -> None:
-        self.query_one(TextArea).focus()
+        area = self.query_one(TextArea)
+        # compare with what the editor made of the text (it may normalise line
+        # endings), so an untouched description never counts as edited
+        self._initial = area.text
+        area.focus()
+
+    @property
+    def edited(self) -> bool:
+        return self.query_one(TextArea).text != self._initial
 
     def action_save(self) -> None:
         self.dismiss(self.query_one(TextArea).text)
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        if not self.edited:
+            self.dismiss(None)
+            return
+
+        def answered(discard: bool | None) -> None:
+            if discard:
+                self.dismiss(None)
+
+        self.app.push_screen(DiscardChanges(self._title), answered)

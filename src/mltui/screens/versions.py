@@ -3,16 +3,19 @@ descriptions, each a few keys away and confirmed before it is written."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Markdown
+from textual.widgets import DataTable, Markdown
 
 from ..background import run_blocking
 from ..store.entities import STAGES, ModelVersion, RegisteredModel
 from ..textfmt import first_line, format_relative, safe_multiline, safe_text, truncate
+from ..widgets.footer import KeysFooter
 from ..widgets.status_bar import StatusBar
 from ..widgets.vim_table import VimTable
 from .dialogs import ConfirmDialog
@@ -49,10 +52,16 @@ class VersionsScreen(Screen):
 Versions of one registered model, newest first.
 
 s moves the version under the cursor to a stage (None, Staging, Production,
-Archived). The confirmation shows exactly what changes; press a there to also
-archive the versions now in that stage (off by default, as in MLflow).
+Archived). The confirmation shows exactly what changes. For Staging and
+Production, press a there to also archive the versions now in that stage (off
+by default, as in MLflow; not offered for None and Archived). Aliases do not
+follow stages: the confirmation warns when an alias points at a version that
+moves or would be archived, since the alias keeps pointing at it.
 a sets or moves an alias (@champion) to this version; A deletes one.
-t edits this version's tags, T the model's; d / D edit the descriptions.
+t edits this version's tags, T the model's: each add, change or delete shows
+the key and its value before and after, and is written only once confirmed.
+d / D edit the descriptions (ctrl+s saves; escape asks before it throws
+edited text away).
 f filters by stage; enter opens the run that produced the version.
 
 Every change is one transaction, written as MLflow's client writes it. If the
@@ -80,7 +89,7 @@ version changed since it was shown, nothing is written and you are told.
         with VerticalScroll(id="description"):
             yield Markdown("", id="model-description")
         yield VimTable(id="versions", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield KeysFooter()
 
     @property
     def table(self) -> DataTable:
@@ -139,7 +148,9 @@ version changed since it was shown, nothing is written and you are told.
                                                                            strict=True),
                                                    strict=True):
                     if str(before) != str(after):
-                        table.update_cell(key, column, after)
+                        # the column must grow (or shrink) to the new value: without
+                        # update_width a longer value is cut ("just no" for "just now")
+                        table.update_cell(key, column, after, update_width=True)
         else:
             table.clear()
             for key, cells in rows.items():
@@ -285,7 +296,7 @@ version changed since it was shown, nothing is written and you are told.
         if mv is None:
             return
         self._tags_dialog(
-            f"Tags of {mv.name} v{mv.version}", mv.tags,
+            f"{mv.name} v{mv.version}", mv.tags,
             lambda k, v: self.store.set_version_tag(mv.name, mv.version, k, v),
             lambda k: self.store.delete_version_tag(mv.name, mv.version, k),
             lambda: self.store.get_model_version(mv.name, mv.version).tags,
@@ -296,13 +307,20 @@ version changed since it was shown, nothing is written and you are told.
             return
         name = self.model.name
         self._tags_dialog(
-            f"Tags of model {name}", self.model.tags,
+            f"model {name}", self.model.tags,
             lambda k, v: self.store.set_model_tag(name, k, v),
             lambda k: self.store.delete_model_tag(name, k),
             lambda: self.store.get_registered_model(name).tags,
         )
 
-    def _tags_dialog(self, title, tags, save, delete, reload) -> None:
+    def _tags_dialog(
+        self,
+        subject: str,
+        tags: dict[str, str],
+        save: Callable[[str, str], None],
+        delete: Callable[[str], None],
+        reload: Callable[[], dict[str, str]],
+    ) -> None:
         if self._refuse_read_only():
             return
         dialog: TagsDialog
@@ -318,7 +336,7 @@ version changed since it was shown, nothing is written and you are told.
 
             run_blocking(self, job, done=done, group="tag-write", exclusive=False)
 
-        dialog = TagsDialog(title, tags, lambda k, v: after(save, k, v),
+        dialog = TagsDialog(subject, tags, lambda k, v: after(save, k, v),
                             lambda k: after(delete, k))
         self.app.push_screen(dialog)
 
