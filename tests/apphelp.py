@@ -15,13 +15,13 @@ from typing import Any
 
 from textual import events
 from textual.pilot import Pilot
-from textual.worker import WorkerState
+from textual.worker import WorkerCancelled, WorkerState
 
 from mltui.app import MltuiApp
 from mltui.config import Settings
 from mltui.store import open_store
 
-TIMEOUT = 10.0
+TIMEOUT = 30.0
 
 
 def make_app(
@@ -30,12 +30,24 @@ def make_app(
     read_only: bool = False,
     experiment: str | None = None,
     tree: bool = True,
-    live: bool = False,
+    live: bool | float = False,
+    page_size: int = 200,
+    prefetch: bool = False,
 ) -> MltuiApp:
-    """An app on a real store; live refresh is off unless asked (no timer races)."""
-    settings = Settings(refresh_interval=5.0 if live else 0.0, tree_view=tree)
+    """An app on a real store; live refresh is off unless asked (no timer races).
+    ``live`` may give the refresh interval in seconds; ``page_size`` is the number of
+    runs the runs table fetches at a time (small values cross pages cheaply)."""
+    interval = 0.0 if live is False else 5.0 if live is True else float(live)
+    settings = Settings(refresh_interval=interval, tree_view=tree, page_size=page_size)
     store = open_store(uri)
-    return MltuiApp(store=store, read_only=read_only, experiment=experiment, settings=settings)
+    started = None
+    if prefetch:
+        # as `mltui --experiment X` does: the first page loads while the app starts
+        from mltui.prefetch import Prefetch
+
+        started = Prefetch(store, experiment, page_size, tree)
+    return MltuiApp(store=store, read_only=read_only, experiment=experiment, settings=settings,
+                    prefetch=started)
 
 
 def _busy(app) -> bool:
@@ -50,9 +62,12 @@ async def settle(pilot: Pilot, timeout: float = TIMEOUT) -> None:
     app = pilot.app
     deadline = time.monotonic() + timeout
     while True:
-        await asyncio.wait_for(
-            app.workers.wait_for_complete(), max(0.1, deadline - time.monotonic())
-        )
+        try:
+            await asyncio.wait_for(
+                app.workers.wait_for_complete(), max(0.1, deadline - time.monotonic())
+            )
+        except WorkerCancelled:
+            pass  # an exclusive worker replaced by a newer one (a live refresh, a page)
         await pilot.pause()
         if not _busy(app):
             await pilot.pause()

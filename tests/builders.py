@@ -14,6 +14,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -24,17 +25,28 @@ LONG_VALUE = "v" * 5000
 HOSTILE_TAG = "[bold]x[/] \x1b[31mred\x1b[0m"
 
 
-def _fingerprint() -> str:
+def _fingerprint(script: Path) -> str:
     import importlib.metadata
 
-    text = Path(__file__).read_bytes() + importlib.metadata.version("mlflow").encode()
+    text = script.read_bytes() + importlib.metadata.version("mlflow").encode()
     return hashlib.sha1(text).hexdigest()[:12]
+
+
+def _builder(kind: str) -> tuple[Path, str]:
+    """The script that fills a store of ``kind`` and the backend it is built on:
+    'sqlite' / 'file' (this module's :func:`build`), 'pages-sqlite' / 'pages-file'
+    (``pages_builder.py``: several pages of runs)."""
+    content, _, backend = kind.rpartition("-")
+    script = Path(__file__) if not content else Path(__file__).with_name(f"{content}_builder.py")
+    return script, backend
 
 
 def cached_store(kind: str) -> Path:
     """A folder holding a store built by :func:`build` (``mlflow.db`` + artifacts
-    for kind 'sqlite', ``mlruns`` for kind 'file'). Built once; never modify it."""
-    target = CACHE_ROOT / f"{kind}-{_fingerprint()}"
+    for kind 'sqlite', ``mlruns`` for kind 'file'; see :func:`_builder` for the
+    others). Built once; never modify it."""
+    script, backend = _builder(kind)
+    target = CACHE_ROOT / f"{kind}-{_fingerprint(script)}"
     CACHE_ROOT.mkdir(parents=True, exist_ok=True)
     lock = CACHE_ROOT / f"{kind}.lock"
     with open(lock, "w") as fh:
@@ -45,16 +57,25 @@ def cached_store(kind: str) -> Path:
             target.mkdir(parents=True)
             env = dict(os.environ)
             env["MLFLOW_ALLOW_FILE_STORE"] = "true"
-            if kind == "sqlite":
-                uri = f"sqlite:///{target / 'mlflow.db'}"
+            # sqlite syncs every commit: build on a RAM disk when there is one
+            scratch = Path("/dev/shm") if Path("/dev/shm").is_dir() else target
+            work = Path(tempfile.mkdtemp(dir=scratch)) if backend == "sqlite" else target
+            if backend == "sqlite":
+                uri = f"sqlite:///{work / 'mlflow.db'}"
             else:
                 uri = (target / "mlruns").as_uri()
-            subprocess.run(
-                [sys.executable, __file__, uri, str(target / "artifacts")],
-                check=True,
-                env=env,
-                cwd=target,
-            )
+            try:
+                subprocess.run(
+                    [sys.executable, str(script), uri, str(target / "artifacts")],
+                    check=True,
+                    env=env,
+                    cwd=target,
+                )
+                if work != target:
+                    shutil.move(str(work / "mlflow.db"), target / "mlflow.db")
+            finally:
+                if work != target:
+                    shutil.rmtree(work, ignore_errors=True)
             (target / "done").write_text("ok")
     return target
 
@@ -67,7 +88,7 @@ def copy_store(kind: str, dest: Path) -> str:
             shutil.copytree(item, dest / item.name)
         else:
             shutil.copy2(item, dest / item.name)
-    if kind == "sqlite":
+    if _builder(kind)[1] == "sqlite":
         return f"sqlite:///{dest / 'mlflow.db'}"
     return (dest / "mlruns").as_uri()
 

@@ -121,11 +121,15 @@ class WritableBackend(Backend):
 
 
 class PgStores:
-    """The session's PostgreSQL server and the builders' store in it."""
+    """The session's PostgreSQL server and one builder's store in it (``builders.py``
+    by default, or ``script`` into the template database ``template``)."""
 
-    def __init__(self, server, artifact_root: Path):
+    def __init__(self, server, artifact_root: Path, script: str = "builders.py",
+                 template: str = PG_TEMPLATE):
         self.server = server
         self.artifact_root = artifact_root
+        self.script = script
+        self.template_name = template
         self._build = None
         self._built = False
         self._read_uri: str | None = None
@@ -138,14 +142,14 @@ class PgStores:
 
         if self._build is not None or self._built:
             return
-        uri = self.server.create_database(PG_TEMPLATE)
+        uri = self.server.create_database(self.template_name)
         env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
         self.artifact_root.mkdir(parents=True, exist_ok=True)
-        self._log = open(self.artifact_root.parent / "pg-build.log", "wb")  # noqa: SIM115
+        self._log = open(self._log_path, "wb")  # noqa: SIM115
         self._build = subprocess.Popen(
             [
                 sys.executable,
-                str(Path(__file__).with_name("builders.py")),
+                str(Path(__file__).with_name(self.script)),
                 uri,
                 str(self.artifact_root),
             ],
@@ -162,15 +166,20 @@ class PgStores:
             code = self._build.wait(600)
             self._log.close()
             if code != 0:
-                log = (self.artifact_root.parent / "pg-build.log").read_text(errors="replace")
-                pytest.fail(f"builders.py on PostgreSQL failed ({code}):\n{log[-4000:]}")
+                log = self._log_path.read_text(errors="replace")
+                pytest.fail(f"{self.script} on PostgreSQL failed ({code}):\n{log[-4000:]}")
             self._built = True
-        return PG_TEMPLATE
+        return self.template_name
+
+    @property
+    def _log_path(self) -> Path:
+        return self.artifact_root.parent / f"pg-build-{self.template_name}.log"
 
     def read_uri(self) -> str:
         """A copy of the built store that tests only read (shared by the session)."""
         if self._read_uri is None:
-            self._read_uri = self.server.create_database("mltui_read", self.template())
+            self._read_uri = self.server.create_database(f"{self.template_name}_read",
+                                                         self.template())
         return self._read_uri
 
     def fresh_copy(self, name: str | None = None) -> str:
@@ -178,7 +187,7 @@ class PgStores:
         template = self.template()
         if name is None:
             self._counter += 1
-            name = f"mltui_copy_{self._counter}"
+            name = f"{self.template_name}_copy_{self._counter}"
         self.server.drop_database(name)
         return self.server.create_database(name, template)
 
@@ -361,3 +370,78 @@ def writable_backend(request, _warm_up, tmp_path):
             yield WritableBackend(kind, rest.server.uri, reset)
         finally:
             rest.reset()  # the read-only ``backend`` shares this server
+
+
+# -- stores with many pages of runs (pages_builder.py) ---------------------------------------
+#
+# The app tests that cross pages run on these, with a small page size, on each backend.
+
+PAGES_PAGE_SIZE = 20
+"""Runs per page in the multi-page app tests: every screenful crosses a page."""
+
+
+@pytest.fixture(scope="session")
+def _rest_pages(tmp_path_factory):
+    """One ``mlflow server`` over a copy of the pages store; writable tests reset it."""
+    import shutil
+
+    from servers import MlflowServer
+
+    pristine = cached_store("pages-sqlite") / "mlflow.db"
+    root = tmp_path_factory.mktemp("rest-pages")
+    shutil.copy2(pristine, root / "mlflow.db")
+    server = MlflowServer(root)
+    server.start()
+    server.pristine = pristine
+    try:
+        server.wait_ready()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def _pg_pages(postgres, tmp_path_factory):
+    stores = PgStores(postgres, tmp_path_factory.mktemp("pg-pages") / "artifacts",
+                      script="pages_builder.py", template="mltui_pages")
+    stores.start_build()
+    yield stores
+    stores.close()
+
+
+def _pages_backend(request, kind: str) -> Backend:
+    if kind in ("sqlite", "file"):
+        folder = cached_store(f"pages-{kind}")
+        if kind == "sqlite":
+            return Backend(kind, f"sqlite:///{folder / 'mlflow.db'}")
+        return Backend(kind, (folder / "mlruns").as_uri())
+    if kind == "rest":
+        return Backend(kind, request.getfixturevalue("_rest_pages").uri)
+    if kind == "postgresql":
+        return Backend(kind, request.getfixturevalue("_pg_pages").read_uri())
+    raise ValueError(kind)
+
+
+@pytest.fixture(scope="session", params=BACKEND_KINDS)
+def pages_backend(request) -> Backend:
+    """The pages store on each backend in turn. Never write to it."""
+    return _pages_backend(request, request.param)
+
+
+@pytest.fixture(scope="session", params=("sqlite", "rest"))
+def pages_backend_sr(request) -> Backend:
+    """The pages store on sqlite and through a tracking server (where totals arrive
+    late): the two backends every reloading path of the runs table is tested on."""
+    return _pages_backend(request, request.param)
+
+
+@pytest.fixture(params=("sqlite", "rest"))
+def writable_pages_backend(request, tmp_path) -> Backend:
+    """A private copy of the pages store (sqlite), or the REST pages server reset to
+    the pristine store before and after the test."""
+    if request.param == "sqlite":
+        return Backend("sqlite", copy_store("pages-sqlite", tmp_path))
+    server = request.getfixturevalue("_rest_pages")
+    server.restore_db(server.pristine)
+    request.addfinalizer(lambda: server.restore_db(server.pristine))
+    return Backend("rest", server.uri)

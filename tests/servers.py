@@ -62,7 +62,11 @@ class MlflowServer:
     ``<root>/artifacts``.
     """
 
-    def __init__(self, root: Path, backend_uri: str | None = None):
+    def __init__(self, root: Path, backend_uri: str | None = None, *,
+                 app_name: str | None = None, env: dict[str, str] | None = None):
+        self.app_name = app_name
+        """``basic-auth`` for MLflow's own authentication app."""
+        self.extra_env = dict(env or {})
         self.root = Path(root)
         self.port = free_port()
         self.uri = f"http://127.0.0.1:{self.port}"
@@ -74,6 +78,7 @@ class MlflowServer:
     def start(self) -> None:
         env = _mlflow_env()
         env["MLFLOW_SERVER_ENABLE_JOB_EXECUTION"] = "false"  # no job runner process
+        env.update(self.extra_env)
         self.log = open(self.root / "server.log", "wb")  # noqa: SIM115
         self.proc = subprocess.Popen(
             [
@@ -92,6 +97,7 @@ class MlflowServer:
                 str(self.root / "artifacts"),
                 "--workers",
                 "1",
+                *(["--app-name", self.app_name] if self.app_name else []),
             ],
             cwd=self.root,
             env=env,
@@ -107,6 +113,7 @@ class MlflowServer:
             if self.proc.poll() is not None:
                 raise ServerError(f"mlflow server exited:\n{self.log_tail()}")
             try:
+                # /health answers without credentials, also on the basic-auth app
                 if httpx.get(f"{self.uri}/health", timeout=2).status_code == 200:
                     return
             except httpx.HTTPError:

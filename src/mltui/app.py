@@ -9,7 +9,7 @@ from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from .background import run_blocking
 from .config import Settings, State, load_settings
@@ -18,6 +18,7 @@ from .prefetch import FirstPage, Prefetch
 from .store.base import BaseStore
 from .store.entities import Experiment
 from .textfmt import safe_multiline, safe_text
+from .widgets.footer import KeysFooter
 
 log = logging.getLogger("mltui")
 
@@ -33,7 +34,7 @@ class MessageScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield Static(Text(safe_text(self.message), style="bold red"), id="message")
-        yield Footer()
+        yield KeysFooter()
 
 
 class MltuiApp(App):
@@ -44,7 +45,10 @@ class MltuiApp(App):
         Binding("q", "quit", "Quit", id="app.quit"),
         Binding("question_mark", "help", "Help", id="app.help"),
         Binding("m", "models", "Models", id="app.models"),
-        Binding("colon", "command_palette", "Palette", show=False, id="app.palette"),
+        # Textual binds ctrl+p only when nothing else opens the palette: bind both
+        Binding("ctrl+p", "command_palette", "Palette", show=False, priority=True,
+                id="app.palette"),
+        Binding("colon", "command_palette", "Palette", show=False, id="app.palette_colon"),
     ]
 
     def __init__(
@@ -82,6 +86,7 @@ class MltuiApp(App):
     def on_mount(self) -> None:
         if self.settings.keymap:
             self.set_keymap(self.settings.keymap)
+            self._check_keymap()
         for problem in self.settings.problems:
             self.notify(problem, severity="warning", timeout=10)
         if self.store is None:
@@ -92,6 +97,26 @@ class MltuiApp(App):
             self.push_screen(MessageScreen(f"Opening {self.uri} …"))
         else:
             self._store_ready(self.store)
+
+    def _check_keymap(self) -> None:
+        """Say which remapped keys collide (Textual would drop a binding silently)."""
+        from .keymap import keymap_problems
+        from .screens.experiments import ExperimentsScreen
+        from .screens.models import ModelsScreen
+        from .screens.run import RunScreen
+        from .screens.runs import RunsScreen
+        from .screens.versions import VersionsScreen
+        from .widgets.runs_table import RunsTable
+
+        groups = {
+            "experiments": ExperimentsScreen.BINDINGS,
+            "runs": [*RunsScreen.BINDINGS, *RunsTable.BINDINGS],
+            "run": RunScreen.BINDINGS,
+            "models": ModelsScreen.BINDINGS,
+            "versions": VersionsScreen.BINDINGS,
+        }
+        for problem in keymap_problems(self.settings.keymap, groups, self.BINDINGS):
+            self.notify(problem, severity="warning", timeout=12)
 
     def _store_ready(self, store: BaseStore) -> None:
         from .screens.experiments import ExperimentsScreen

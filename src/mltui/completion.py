@@ -36,6 +36,14 @@ class KeyIndex:
         return list(getattr(self, prefix, []))
 
 
+def split_tail(text: str) -> tuple[str, str]:
+    """``text`` as (everything before the word being typed, that word)."""
+    match = _TAIL.search(text)
+    if match is None:
+        return text, ""
+    return text[: match.start(1)], match.group(1)
+
+
 def candidates(text: str, index: KeyIndex, limit: int = 20) -> list[str]:
     """Full replacements for ``text`` (the whole filter) that complete its last word."""
     match = _TAIL.search(text)

@@ -27,16 +27,11 @@ class MltuiCommands(Provider):
     def _commands(self) -> Iterator[tuple[str, Callable[[], object], str]]:
         screen = self.screen
         title = type(screen).__name__.replace("Screen", "")
-        seen = set()
-        for _key, binding in list(screen._bindings) + list(self.app._bindings):
-            if not binding.description or binding.action in seen:
-                continue
-            seen.add(binding.action)
-            target = screen if (_key, binding) in list(screen._bindings) else self.app
+        for label, action, node, keys in _actions(screen):
             yield (
-                f"{title}: {binding.description}",
-                partial(self.app.call_later, target.run_action, binding.action),
-                f"key: {binding.key}",
+                f"{title}: {label}",
+                partial(self.app.call_later, node.run_action, action),
+                f"key: {keys}",
             )
         for exp in self.experiments:
             yield (
@@ -57,6 +52,26 @@ class MltuiCommands(Provider):
             score = matcher.match(label)
             if score > 0:
                 yield Hit(score, _highlight(matcher, label), command, help=help_text)
+
+
+def _actions(screen) -> list[tuple[str, str, object, str]]:
+    """The screen's actions as help lists them (active bindings, remapped keys):
+    (description, action, the node that runs it, its keys)."""
+    from .screens.help import key_label
+
+    seen: dict[tuple[int, str], tuple[str, str, object, list[str]]] = {}
+    for key, active in screen.active_bindings.items():
+        binding = active.binding
+        if not binding.description or binding.action in _SKIP:
+            continue
+        entry = seen.setdefault((id(active.node), binding.action),
+                                (binding.description, binding.action, active.node, []))
+        entry[3].append(key)
+    return [(d, a, n, key_label(",".join(k))) for d, a, n, k in seen.values()]
+
+
+_SKIP = {"command_palette", "app.focus_next", "app.focus_previous", "focus_next",
+         "focus_previous", "screen.copy_text", "app.copy_text", "copy_text", "help_quit"}
 
 
 def _highlight(matcher, label: str) -> Content:

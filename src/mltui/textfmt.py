@@ -136,3 +136,8 @@ def first_line(text: str | None) -> str:
     if not text:
         return ""
     return text.strip().splitlines()[0] if text.strip() else ""
+
+
+def count_of(n: int, noun: str, plural: str | None = None) -> str:
+    """``1 run``, ``1,500 runs``, ``1 top-level run``: a count a person reads."""
+    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"

@@ -26,13 +26,16 @@ class ColumnChooser(ModalScreen[list[Column] | None]):
     """
 
     BINDINGS = [
-        Binding("escape", "cancel", "Cancel"),
-        Binding("enter", "apply", "Apply", priority=True),
-        Binding("space", "toggle", "Show/hide"),
-        Binding("ctrl+up,K", "move(-1)", "Move up"),
-        Binding("ctrl+down,J", "move(1)", "Move down"),
-        Binding("slash", "search", "Search", show=False),
-        Binding("down", "to_list", "List", show=False),
+        Binding("escape", "cancel", "Cancel", id="columns.cancel"),
+        Binding("enter", "apply", "Apply", priority=True, id="columns.apply"),
+        # typing goes to the search box, so toggling takes tab (as fzf's multi-select)
+        Binding("tab", "toggle", "Show/hide", priority=True, id="columns.toggle"),
+        Binding("up", "highlight(-1)", "Up", show=False, priority=True, id="columns.up"),
+        Binding("down", "highlight(1)", "Down", show=False, priority=True, id="columns.down"),
+        Binding("pageup", "highlight(-10)", "Page up", show=False, priority=True),
+        Binding("pagedown", "highlight(10)", "Page down", show=False, priority=True),
+        Binding("ctrl+up", "move(-1)", "Move up", id="columns.move_up"),
+        Binding("ctrl+down", "move(1)", "Move down", id="columns.move_down"),
     ]
 
     def __init__(self, chosen: list[Column], available: list[Column]):
@@ -46,10 +49,13 @@ class ColumnChooser(ModalScreen[list[Column] | None]):
         with Vertical():
             yield Static(Text("Columns", style="bold"))
             yield Input(placeholder="search keys (type to filter)", id="column-search")
-            yield OptionList(id="column-list")
+            options = OptionList(id="column-list")
+            options.can_focus = False  # keys go to the search box; the list follows
+            yield options
             yield Static(
                 Text(
-                    "space: show/hide   K/J or ctrl+↑/↓: move   enter: apply   escape: cancel",
+                    "type to search   ↑↓: choose   tab: show/hide   ctrl+↑/↓: move   "
+                    "enter: apply   escape: cancel",
                     style="dim",
                 ),
                 classes="help",
@@ -57,7 +63,7 @@ class ColumnChooser(ModalScreen[list[Column] | None]):
 
     def on_mount(self) -> None:
         self._rebuild()
-        self.query_one(OptionList).focus()
+        self.query_one(Input).focus()
 
     def _visible(self) -> list[Column]:
         q = self.query_text.lower()
@@ -93,11 +99,11 @@ class ColumnChooser(ModalScreen[list[Column] | None]):
         self.query_text = event.value
         self._rebuild()
 
-    def action_search(self) -> None:
-        self.query_one(Input).focus()
-
-    def action_to_list(self) -> None:
-        self.query_one(OptionList).focus()
+    def action_highlight(self, delta: int) -> None:
+        options = self.query_one(OptionList)
+        if options.option_count:
+            current = options.highlighted or 0
+            options.highlighted = max(0, min(options.option_count - 1, current + delta))
 
     def action_toggle(self) -> None:
         column = self._current()
@@ -112,7 +118,8 @@ class ColumnChooser(ModalScreen[list[Column] | None]):
         self._rebuild(keep=column)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        event.stop()
+        event.stop()  # a click on a column shows or hides it
+        self.action_toggle()
 
     def action_move(self, delta: int) -> None:
         column = self._current()

@@ -6,11 +6,12 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input
+from textual.widgets import DataTable, Input, Static
 
 from ..background import run_blocking
 from ..store.entities import NOTE_TAG, Experiment, ViewType
 from ..textfmt import first_line, format_relative, safe_text, truncate
+from ..widgets.footer import KeysFooter
 from ..widgets.status_bar import StatusBar
 from ..widgets.vim_table import VimTable
 
@@ -39,6 +40,9 @@ as MLflow's UI does when you tick several experiments.
     ExperimentsScreen > Input { display: none; border: tall $accent; }
     ExperimentsScreen > Input.visible { display: block; }
     ExperimentsScreen > DataTable { height: 1fr; }
+    ExperimentsScreen > #load-error { display: none; color: $error; padding: 1 2; }
+    ExperimentsScreen.-failed > #load-error { display: block; }
+    ExperimentsScreen.-failed > DataTable { display: none; }
     """
 
     def __init__(self, defer_load: bool = False) -> None:
@@ -51,12 +55,15 @@ as MLflow's UI does when you tick several experiments.
         self.view = ViewType.ACTIVE
         self.filter_text = ""
         self._loaded_once = False
+        self.error: str | None = None
+        """Why the last load failed (shown in the screen, not as a toast)."""
 
     def compose(self) -> ComposeResult:
         yield StatusBar()
         yield Input(placeholder="filter experiments by name", id="experiment-filter")
+        yield Static(id="load-error")
         yield VimTable(id="experiments", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield KeysFooter()
 
     @property
     def table(self) -> DataTable:
@@ -83,27 +90,37 @@ as MLflow's UI does when you tick several experiments.
                      failed=self._failed, group="experiments")
 
     def _failed(self, message: str) -> None:
-        self.notify(message, severity="error", timeout=10)
+        # in the screen, where it stays: an empty list would look like an empty store
+        self.error = message
+        self.add_class("-failed")
+        self.query_one("#load-error", Static).update(Text.assemble(
+            ("Cannot list the experiments of ", "bold"), (safe_text(self.app.store_label), "bold"),
+            "\n\n", safe_text(message), "\n\n",
+            ("r retries   q quits", "dim"),
+        ))
         self.update_status()
 
     def _loaded(self, experiments: list[Experiment]) -> None:
+        self.error = None
+        self.remove_class("-failed")
         self.experiments = experiments
         self.app.show_store_warning()
         self._fill_table()
 
     def update_status(self, loading: bool = False) -> None:
         count = (
-            "loading…" if loading else f"{len(self.shown)} of {len(self.experiments)} experiments"
+            "loading…" if loading else "not loaded" if self.error else
+            f"{len(self.shown)} of {len(self.experiments)} experiments"
         )
         self.query_one(StatusBar).show(
-            (self.app.store_label, "bold"),
-            ("experiments", "bold cyan"),
-            count,
-            (f"{len(self.marks)} marked", "bold yellow") if self.marks else None,
-            (f"filter: {self.filter_text}", "magenta") if self.filter_text else None,
-            f"sort: {self.sort}",
-            ("incl. deleted", "red") if self.view != ViewType.ACTIVE else None,
-            ("read-only", "dim") if self.app.store.read_only else None,
+            (self.app.store_label, "bold", 1),
+            ("experiments", "bold cyan", 6),
+            (count, "", 7),
+            (f"{len(self.marks)} marked", "bold yellow", 9) if self.marks else None,
+            (f"filter: {self.filter_text}", "magenta", 9) if self.filter_text else None,
+            (f"sort: {self.sort}", "", 3),
+            ("incl. deleted", "red", 9) if self.view != ViewType.ACTIVE else None,
+            ("read-only", "bold", 9) if self.app.store.read_only else None,
         )
 
     def _sorted(self, items: list[Experiment]) -> list[Experiment]:

@@ -1,4 +1,9 @@
-"""`?`: what this screen is for, and every key that works here."""
+"""`?`: what this screen is for, and every key that works here.
+
+The keys come from the screen's active bindings (Textual's public
+``Screen.active_bindings``), so a key remapped in ``config.toml`` shows here
+as it works, and a key nothing uses any more does not show.
+"""
 
 from __future__ import annotations
 
@@ -20,16 +25,55 @@ The model registry keeps named models whose versions move through stages
 _KEY_NAMES = {
     "slash": "/", "question_mark": "?", "space": "space", "escape": "esc",
     "backspace": "⌫", "colon": ":", "delete": "del", "enter": "enter",
+    "left_square_bracket": "[", "right_square_bracket": "]",
 }
-
 
 _TEXTUAL_ACTIONS = {"app.focus_next", "app.focus_previous", "focus_next", "focus_previous",
                     "screen.copy_text", "app.copy_text", "copy_text", "help_quit",
-                    "app.help_quit", "command_palette"}
+                    "app.help_quit"}
 
 
 def key_label(keys: str) -> str:
     return " ".join(_KEY_NAMES.get(k, k) for k in keys.split(","))
+
+
+def reflow(text: str) -> str:
+    """Join hard-wrapped lines into paragraphs so the text wraps at any width; lines
+    that start with spaces (examples, lists) keep their own line."""
+    paragraphs = []
+    for block in text.strip("\n").split("\n\n"):
+        lines: list[str] = []
+        for line in block.splitlines():
+            if lines and not line.startswith(" ") and not lines[-1].startswith(" "):
+                lines[-1] += " " + line.strip()
+            else:
+                lines.append(line.rstrip())
+        paragraphs.append("\n".join(lines))
+    return "\n\n".join(paragraphs)
+
+
+def screen_keys(screen: Screen) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The keys that work on ``screen`` now, grouped: the screen's own, the focused
+    widget's (moving around), everywhere. Each entry is (keys, description)."""
+    groups: dict[str, dict[str, tuple[list[str], str]]] = {
+        "This screen": {}, "Moving around": {}, "Everywhere": {},
+    }
+    app = screen.app
+    for key, active in screen.active_bindings.items():
+        binding = active.binding
+        if not binding.description or binding.action in _TEXTUAL_ACTIONS:
+            continue
+        if active.node is app:
+            group = "Everywhere"
+        elif active.node is screen:
+            group = "This screen"
+        else:
+            group = "Moving around"
+        keys, _ = groups[group].setdefault(binding.action, ([], binding.description))
+        if key not in keys:
+            keys.append(key)
+    return [(name, [(key_label(",".join(keys)), text) for keys, text in entries.values()])
+            for name, entries in groups.items() if entries]
 
 
 class HelpScreen(ModalScreen[None]):
@@ -40,7 +84,7 @@ class HelpScreen(ModalScreen[None]):
         border: thick $accent; background: $surface; padding: 1 2;
     }
     """
-    BINDINGS = [Binding("escape,q,question_mark", "close", "Close")]
+    BINDINGS = [Binding("escape,q,question_mark", "close", "Close", id="help.close")]
 
     def __init__(self, screen: Screen):
         super().__init__()
@@ -49,29 +93,19 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll():
             yield Static(Text(type(self.target).__name__.replace("Screen", ""), style="bold"))
-            yield Static(Text(getattr(self.target, "HELP", "") or ""))
+            yield Static(Text(reflow(getattr(self.target, "HELP", "") or "")))
             yield Static(self._keys_table())
-            yield Static(Text("\n" + GLOBAL_HELP, style="dim"))
+            yield Static(Text("\n" + reflow(GLOBAL_HELP), style="dim"))
 
     def _keys_table(self) -> Table:
-        table = Table(box=None, show_header=True, header_style="bold", padding=(0, 2))
-        table.add_column("Key")
-        table.add_column("Does")
-        by_action: dict[str, tuple[list[str], str]] = {}
-        bindings = list(self.target._bindings)  # the screen's own, then the app's
-        bindings += list(self.app._bindings)
-        for key, binding in bindings:
-            # Textual's own focus/copy keys are not mltui's to explain
-            if not binding.description or binding.action in _TEXTUAL_ACTIONS:
-                continue
-            keys, _ = by_action.setdefault(binding.action, ([], binding.description))
-            if key not in keys:
-                keys.append(key)
-        for keys, description in by_action.values():
-            table.add_row(Text(key_label(",".join(keys))), Text(description))
-        for keys, text in (("↑↓ j k", "move"), ("PgUp PgDn ctrl+d ctrl+u", "page"),
-                           ("g G home end", "first / last"), ("ctrl+p :", "command palette")):
-            table.add_row(Text(keys), Text(text))
+        table = Table(box=None, show_header=False, padding=(0, 2), expand=True)
+        table.add_column("Key", no_wrap=True)
+        table.add_column("Does", ratio=1)
+        for name, entries in screen_keys(self.target):
+            table.add_row(Text(name, style="bold underline"), "")
+            for keys, description in entries:
+                table.add_row(Text(keys), Text(description))
+            table.add_row("", "")
         return table
 
     def action_close(self) -> None:

@@ -1,114 +1,257 @@
-"""One run: its info, params, latest metrics, tags, datasets and outputs."""
+"""One run: its info, params, latest metrics, tags, datasets and outputs.
+
+A RUNNING run refreshes on its own (the runs table's interval; `p` pauses),
+long values open whole with enter, and the parent run is one key away.
+"""
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass
+
+from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
+from textual.timer import Timer
+from textual.widgets import DataTable, Markdown, Static, TabbedContent, TabPane
 
 from ..background import run_blocking
 from ..store.entities import NOTE_TAG, Run, RunDetail
+from ..store.errors import StoreError
 from ..textfmt import (
     STATUS_SYMBOLS,
     format_duration,
     format_number,
+    format_relative,
     format_timestamp,
     safe_multiline,
     safe_text,
 )
+from ..widgets.footer import KeysFooter
 from ..widgets.status_bar import StatusBar
 from ..widgets.vim_table import VimTable
+
+TABS = ("tab-metrics", "tab-params", "tab-tags", "tab-io")
+
+
+@dataclass
+class RunView:
+    """What the run screen shows: the run and the names around it."""
+
+    detail: RunDetail
+    experiment_name: str = ""
+    parent_name: str = ""
+
+
+def load_run_view(store, run_id: str, names: dict[str, str]) -> RunView:
+    """The run, its experiment's name and its parent's name (``names`` caches names
+    already known by id: they do not change while the screen is open)."""
+    detail = store.get_run(run_id)
+    run = detail.run
+    key = f"experiment:{run.experiment_id}"
+    if key not in names:
+        try:
+            names[key] = store.get_experiment(run.experiment_id).name
+        except StoreError:
+            names[key] = ""
+    parent = run.parent_run_id
+    if parent and f"run:{parent}" not in names:
+        try:
+            names[f"run:{parent}"] = store.get_run(parent).run.run_name
+        except StoreError:
+            names[f"run:{parent}"] = ""
+    return RunView(detail, names[key], names.get(f"run:{parent}", "") if parent else "")
 
 
 class RunScreen(Screen):
     BINDINGS = [
-        Binding("escape,backspace", "back", "Back"),
-        Binding("r", "reload", "Reload", show=False),
+        Binding("escape,backspace", "back", "Back", id="run.back"),
+        Binding("enter", "view_value", "Whole value", id="run.value"),
+        Binding("y", "copy_id", "Copy run id", id="run.copy_id"),
+        Binding("P", "open_parent", "Parent run", id="run.parent"),
+        Binding("p", "toggle_live", "Pause", show=False, id="run.live"),
+        Binding("r,ctrl+r", "reload", "Reload", show=False, id="run.reload"),
+        Binding("1", "tab(0)", "Metrics tab", show=False, id="run.tab_metrics"),
+        Binding("2", "tab(1)", "Params tab", show=False, id="run.tab_params"),
+        Binding("3", "tab(2)", "Tags tab", show=False, id="run.tab_tags"),
+        Binding("4", "tab(3)", "Inputs/outputs tab", show=False, id="run.tab_io"),
+        Binding("right_square_bracket", "next_tab(1)", "Next tab", show=False,
+                id="run.next_tab"),
+        Binding("left_square_bracket", "next_tab(-1)", "Previous tab", show=False,
+                id="run.previous_tab"),
     ]
 
     HELP = """\
 A run's details: parameters, the latest value of each metric (with its step),
 tags, the datasets it consumed and the models it logged. Keys with the mlflow.
 prefix are MLflow's own system tags (user, source, parent run, note).
+
+1 2 3 4 (or [ and ]) switch tabs. enter shows the value under the cursor whole
+(a 5,000-character param scrolls; y there copies it). y copies the run id, P
+opens the parent run of a nested run. A RUNNING run refreshes every few seconds
+(p pauses), its duration counting up.
 """
+
+    DEFAULT_CSS = """
+    RunScreen #run-info { height: auto; padding: 0 1; }
+    RunScreen #run-note { height: auto; max-height: 8; padding: 0 1;
+                          border-bottom: solid $panel; }
+    RunScreen #run-note.-empty { display: none; }
+    """
 
     def __init__(self, run: Run):
         super().__init__()
         self.run = run
-        self.detail: RunDetail | None = None
+        self.view: RunView | None = None
+        self.live = True
+        self._names: dict[str, str] = {}
+        self._timer: Timer | None = None
+        self._note_shown: str | None = None
+
+    @property
+    def detail(self) -> RunDetail | None:
+        return self.view.detail if self.view else None
 
     def compose(self) -> ComposeResult:
         yield StatusBar()
         yield Static(id="run-info")
+        with VerticalScroll(id="run-note", classes="-empty"):
+            yield Markdown("", id="note")
         with TabbedContent(initial="tab-metrics"):
-            with TabPane("Metrics", id="tab-metrics"):
+            with TabPane("1 Metrics", id="tab-metrics"):
                 yield VimTable(id="metrics", cursor_type="row", zebra_stripes=True)
-            with TabPane("Params", id="tab-params"):
+            with TabPane("2 Params", id="tab-params"):
                 yield VimTable(id="params", cursor_type="row", zebra_stripes=True)
-            with TabPane("Tags", id="tab-tags"):
+            with TabPane("3 Tags", id="tab-tags"):
                 yield VimTable(id="tags", cursor_type="row", zebra_stripes=True)
-            with TabPane("Inputs / outputs", id="tab-io"), VerticalScroll():
+            with TabPane("4 Inputs / outputs", id="tab-io"), VerticalScroll():
                 yield Static(id="io")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
+        self.query_one("#run-note").can_focus = False  # keys belong to the tables
+        self.query_one("#metrics", DataTable).focus()
         self._show_info(self.run)
         self.action_reload()
 
+    # -- loading ------------------------------------------------------------------
     def action_reload(self) -> None:
-        run_blocking(self, self.app.store.get_run, self.run.run_id, done=self._loaded,
-                     group="run-detail")
+        run_blocking(self, load_run_view, self.app.store, self.run.run_id, self._names,
+                     done=self._loaded, group="run-detail")
+
+    def _tick(self) -> None:
+        if self.live and self.app.screen is self:
+            self.action_reload()
+
+    def _follow(self, run: Run) -> None:
+        """Refresh while the run is RUNNING (the runs table's interval)."""
+        interval = self.app.settings.refresh_interval
+        running = run.status in ("RUNNING", "SCHEDULED")
+        if running and interval > 0 and self._timer is None:
+            self._timer = self.set_interval(interval, self._tick, pause=not self.live)
+        elif not running and self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+
+    def action_toggle_live(self) -> None:
+        if self._timer is None:
+            self.notify("Only a RUNNING run refreshes (and refresh_interval > 0)")
+            return
+        self.live = not self.live
+        if self.live:
+            self._timer.resume()
+            self.action_reload()
+        else:
+            self._timer.pause()
+        self._show_info(self.run)
 
     def action_back(self) -> None:
         self.app.pop_screen()
 
+    # -- header -------------------------------------------------------------------
     def _show_info(self, run: Run) -> None:
+        view = self.view
+        live = None
+        if self._timer is not None:
+            live = ("live ●", "green", 8) if self.live else ("paused", "yellow", 8)
         self.query_one(StatusBar).show(
-            (self.app.store_label, "bold"),
-            ("run", "dim"),
-            (run.run_name or run.run_id, "bold cyan"),
-            f"{STATUS_SYMBOLS.get(run.status, '?')} {run.status}",
-            ("deleted", "red") if run.lifecycle_stage == "deleted" else None,
+            (self.app.store_label, "bold", 1),
+            ("run", "dim", 2),
+            (run.run_name or run.run_id, "bold cyan", 6),
+            (f"{STATUS_SYMBOLS.get(run.status, '?')} {run.status}", "", 7),
+            ("deleted", "red", 9) if run.lifecycle_stage == "deleted" else None,
+            live,
         )
-        info = Text()
-        rows = [
-            ("Run ID", run.run_id),
-            ("Experiment", run.experiment_id),
-            ("Status", run.status),
-            ("Started", format_timestamp(run.start_time)),
-            ("Ended", format_timestamp(run.end_time)),
-            ("Duration", format_duration(run.duration_ms)),
-            ("User", run.user_id),
-            ("Source", run.source),
-            ("Parent run", run.parent_run_id or ""),
-            ("Artifacts", run.artifact_uri),
-        ]
-        for label, value in rows:
-            if value:
-                info.append(f"{label:>11}  ", style="bold")
-                info.append(safe_text(value) + "\n")
-        note = run.tags.get(NOTE_TAG)
-        if note:
-            info.append("\n" + safe_multiline(note) + "\n", style="italic")
+        # one line per field group, cut at the edge: the tables below keep their room
+        info = Text(no_wrap=True, overflow="ellipsis")
+        status_style = {"FINISHED": "green", "FAILED": "red", "KILLED": "yellow",
+                        "RUNNING": "bold cyan"}.get(run.status, "")
+        info.append(safe_text(run.run_name or run.run_id), style="bold")
+        info.append(f"  {STATUS_SYMBOLS.get(run.status, '?')} {safe_text(run.status)}",
+                    style=status_style)
+        duration = run.duration_ms
+        if duration is None and run.status in ("RUNNING", "SCHEDULED") and run.start_time:
+            duration = max(0, int(time.time() * 1000) - run.start_time)
+            info.append(f"  {format_duration(duration)} so far")
+        elif duration is not None:
+            info.append(f"  {format_duration(duration)}")
+        if run.start_time:
+            info.append(f"  started {format_timestamp(run.start_time)} "
+                        f"({format_relative(run.start_time)})", style="dim")
+        info.append("\n")
+        experiment = view.experiment_name if view else ""
+        self._field(info, "experiment", f"{experiment} ({run.experiment_id})" if experiment
+                    else run.experiment_id)
+        self._field(info, "user", run.user_id)
+        self._field(info, "source", run.source)
+        info.append("\n")
+        self._field(info, "run id", run.run_id)
+        if run.parent_run_id:
+            name = (view.parent_name if view else "") or run.parent_run_id
+            info.append("  parent ", style="dim")
+            # clickable, and P opens it
+            info.append(safe_text(name), style=Style(underline=True, bold=True,
+                                                     meta={"@click": "screen.open_parent"}))
+            info.append(" (P)", style="dim")
+        info.append("\n")
+        self._field(info, "artifacts", run.artifact_uri)
         self.query_one("#run-info", Static).update(info)
+        note = run.tags.get(NOTE_TAG, "")
+        if note != self._note_shown:
+            # Markdown re-renders its whole tree: only when the note changed
+            self._note_shown = note
+            self.query_one("#note", Markdown).update(safe_multiline(note))
+            self.query_one("#run-note").set_class(not note, "-empty")
 
-    def _loaded(self, detail: RunDetail) -> None:
-        self.detail = detail
-        run = detail.run
+    @staticmethod
+    def _field(info: Text, label: str, value: str | None) -> None:
+        if value:
+            if info.plain and not info.plain.endswith("\n"):
+                info.append("  ")
+            info.append(f"{label} ", style="dim")
+            info.append(safe_text(value))
+
+    def _loaded(self, view: RunView) -> None:
+        self.view = view
+        run = view.detail.run
+        self.run = run
+        self._follow(run)
         self._show_info(run)
         metrics = self.query_one("#metrics", DataTable)
-        metrics.clear(columns=True)
-        metrics.add_columns("Metric", "Value", "Step", "Logged")
-        for key in sorted(run.metrics):
-            m = run.metrics[key]
-            metrics.add_row(Text(safe_text(key)), format_number(m.value), str(m.step),
-                            format_timestamp(m.timestamp))
+        rows = [(Text(safe_text(key)), Text(format_number(m.value), justify="right"),
+                 str(m.step), format_timestamp(m.timestamp))
+                for key, m in sorted(run.metrics.items())]
+        self._fill(metrics, ("Metric", "Value", "Step", "Logged"), rows)
         self._fill(self.query_one("#params", DataTable), ("Param", "Value"),
-                   sorted(run.params.items()))
-        self._fill(self.query_one("#tags", DataTable), ("Tag", "Value"), sorted(run.tags.items()))
+                   [(Text(safe_text(k)), Text(safe_text(v)[:500]))
+                    for k, v in sorted(run.params.items())])
+        self._fill(self.query_one("#tags", DataTable), ("Tag", "Value"),
+                   [(Text(safe_text(k)), Text(safe_text(v)[:500]))
+                    for k, v in sorted(run.tags.items())])
+        detail = view.detail
         io = Text()
         io.append("Datasets\n", style="bold")
         for ds in detail.inputs:
@@ -126,8 +269,77 @@ prefix are MLflow's own system tags (user, source, parent run, note).
         self.query_one("#io", Static).update(io)
 
     @staticmethod
-    def _fill(table: DataTable, headers: tuple[str, str], items) -> None:
+    def _fill(table: DataTable, headers: tuple[str, ...], rows: list[tuple]) -> None:
+        """Replace the rows, keeping the cursor where it was (a live refresh)."""
+        row = table.cursor_row
         table.clear(columns=True)
         table.add_columns(*headers)
-        for key, value in items:
-            table.add_row(Text(safe_text(key)), Text(safe_text(value)[:500]))
+        for cells in rows:
+            table.add_row(*cells)
+        if rows:
+            table.move_cursor(row=min(max(row, 0), len(rows) - 1))
+
+    # -- keys ---------------------------------------------------------------------
+    def _current_value(self) -> tuple[str, str] | None:
+        """(title, whole value) of the row under the cursor in the active tab."""
+        run = self.run
+        active = self.query_one(TabbedContent).active
+        table_id = {"tab-metrics": "metrics", "tab-params": "params",
+                    "tab-tags": "tags"}.get(active)
+        if table_id is None:
+            return None
+        table = self.query_one(f"#{table_id}", DataTable)
+        row = table.cursor_row
+        if table_id == "metrics":
+            keys = sorted(run.metrics)
+            if 0 <= row < len(keys):
+                m = run.metrics[keys[row]]
+                return (f"metric {keys[row]} (step {m.step})", repr(m.value))
+            return None
+        items = sorted((run.params if table_id == "params" else run.tags).items())
+        if 0 <= row < len(items):
+            key, value = items[row]
+            return (f"{table_id[:-1]} {key}", value)
+        return None
+
+    def action_view_value(self) -> None:
+        from .value_viewer import ValueViewer
+
+        found = self._current_value()
+        if found is not None:
+            self.app.push_screen(ValueViewer(*found))
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()  # enter in a table: the table saw it first
+        self.action_view_value()
+
+    def action_copy_id(self) -> None:
+        self.app.copy_to_clipboard(self.run.run_id)
+        self.notify(f"Copied run id {self.run.run_id} (OSC 52)")
+
+    def action_open_parent(self) -> None:
+        parent = self.run.parent_run_id
+        if not parent:
+            self.notify("This run has no parent run", severity="warning")
+            return
+
+        def opened(detail: RunDetail) -> None:
+            self.app.push_screen(RunScreen(detail.run))
+
+        run_blocking(self, self.app.store.get_run, parent, done=opened, group="open-parent")
+
+    def action_tab(self, index: int) -> None:
+        self.query_one(TabbedContent).active = TABS[index]
+        self._focus_tab()
+
+    def action_next_tab(self, step: int) -> None:
+        tabs = self.query_one(TabbedContent)
+        tabs.active = TABS[(TABS.index(tabs.active) + step) % len(TABS)]
+        self._focus_tab()
+
+    def _focus_tab(self) -> None:
+        active = self.query_one(TabbedContent).active
+        table_id = {"tab-metrics": "metrics", "tab-params": "params",
+                    "tab-tags": "tags"}.get(active)
+        if table_id:
+            self.query_one(f"#{table_id}", DataTable).focus()

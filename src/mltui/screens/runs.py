@@ -7,21 +7,24 @@ import csv
 import re
 from pathlib import Path
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer
+from textual.widgets import Static
 
 from ..background import run_blocking
 from ..columns import DEFAULT_ATTRIBUTES, Column, parse_column
 from ..completion import KeyIndex
 from ..config import columns_key
-from ..prefetch import TOP_LEVEL_FILTER, FirstPage, load_page
+from ..prefetch import FirstPage, load_page
 from ..store.entities import PARENT_RUN_TAG, Experiment, Run, RunKeys, ViewType
-from ..store.errors import InvalidSearch
+from ..store.errors import InvalidSearch, StoreError
 from ..store.search import ATTRIBUTE, METRIC, PARAM, TAG, parse_filter
+from ..textfmt import count_of, safe_text
 from ..widgets.filter_bar import FilterBar
+from ..widgets.footer import KeysFooter
 from ..widgets.run_rows import RunRows
 from ..widgets.runs_table import RunsTable
 from ..widgets.status_bar import StatusBar
@@ -54,17 +57,23 @@ class RunsScreen(Screen):
         Binding("e", "export", "Export", id="runs.export"),
         Binding("p", "toggle_live", "Pause", show=False, id="runs.live"),
         Binding("r,ctrl+r", "reload", "Reload", show=False, id="runs.reload"),
-        Binding("escape", "escape", "Back/clear", show=False),
-        Binding("backspace", "back", "Back", show=False),
+        Binding("w", "view_value", "Whole value", show=False, id="runs.value"),
+        Binding("y", "copy_id", "Copy run id", show=False, id="runs.copy_id"),
+        Binding("escape", "escape", "Clear/back", show=False, id="runs.escape"),
+        Binding("backspace", "back", "Back", show=False, id="runs.back"),
     ]
 
     HELP = """\
 The runs table shows the runs of the chosen experiments, fetched page by page
 from the store, so it stays fast with 100,000 runs.
 
+Status: ▶ running  ✔ finished  ✘ failed  ■ killed  ◷ scheduled. In tree view ▸
+marks a parent (o opens it), └ its children, ⊘ a run whose parent is deleted.
+
 Filter with MLflow's search syntax: metrics.acc > 0.9 AND params.lr = '0.01'.
 Keys with spaces or slashes go in backticks: metrics.`val/loss` < 0.3.
 Strings take quotes; LIKE / ILIKE use % and _ as wildcards; AND only (no OR).
+tab completes keys (again: the next match). escape clears the filter.
 
 Sorting happens in the store: s sorts by the focused column (press again to
 flip), S returns to MLflow's default (newest first). h/l move between columns.
@@ -72,9 +81,11 @@ flip), S returns to MLflow's default (newest first). h/l move between columns.
 Nested runs (a sweep's children) sit under their parent in tree view: o, or
 enter/space on the name column, opens a parent. With a filter the list is flat.
 
-space marks runs; compare, export and delete act on the marked runs (or the
-run under the cursor). Deleting is MLflow's soft delete: x shows deleted runs
-and R restores them. Runs that are RUNNING refresh every few seconds (p pauses).
+space marks runs (A marks all that match). e exports the marked runs, or every
+match, to CSV; D deletes the marked runs (or the one under the cursor) with
+MLflow's soft delete: x shows deleted runs and R restores them. w shows the
+focused cell's value whole, y copies the run id. Runs that are RUNNING refresh
+every few seconds (p pauses).
 """
 
     def __init__(self, experiments: list[Experiment], first_page: FirstPage | None = None):
@@ -101,6 +112,9 @@ and R restores them. Runs that are RUNNING refresh every few seconds (p pauses).
         self._queued: list[int] = []
         self._timer: Timer | None = None
         self._columns_from_state = False
+        self.refreshes = 0
+        self._restore: tuple[int, int] | None = None
+        """Live refreshes delivered (a test and a status hook, never reset)."""
 
     @property
     def app_settings(self):
@@ -111,14 +125,21 @@ and R restores them. Runs that are RUNNING refresh every few seconds (p pauses).
         return self.app.store
 
     # -- layout ----------------------------------------------------------------
+    DEFAULT_CSS = """
+    RunsScreen > #load-error { display: none; color: $error; padding: 1 2; height: auto; }
+    RunsScreen.-failed > #load-error { display: block; }
+    RunsScreen.-failed > RunsTable { display: none; }
+    """
+
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
         yield FilterBar(self.keys, id="filter-bar")
+        yield Static(id="load-error")
         table = RunsTable(self.rows, id="runs-table")
         table.show_tree = self.tree_mode
         table.relative_times = self.app_settings.relative_times
         yield table
-        yield Footer()
+        yield KeysFooter()
 
     @property
     def table(self) -> RunsTable:
@@ -153,28 +174,33 @@ and R restores them. Runs that are RUNNING refresh every few seconds (p pauses).
 
     # -- status ----------------------------------------------------------------
     def update_status(self) -> None:
-        more = "" if self.total_known else "+"
-        total = "…" if self.total is None else f"{self.total:,}{more} runs"
-        if self._tree_active and self.nested and self.total is not None:
-            total = total.replace(" runs", " top-level runs")
+        noun = "top-level run" if self._tree_active and self.nested else "run"
+        total = "…"
+        if self.total is not None:
+            # "40+ runs": the store is still counting
+            total = count_of(self.total, noun) if self.total_known else \
+                f"{self.total:,}+ {noun}s"
         sort = "sort: newest first"
         if self.sort_column:
             sort = f"sort: {self.sort_column[0].spec} {'↑' if self.sort_column[1] else '↓'}"
         mode = "tree" if self._tree_active else "flat"
-        live = ("live ●", "green") if self.live and self._timer else ("paused", "yellow")
-        if not self._timer:
-            live = None
+        live = None
+        if self._timer:
+            live = ("live ●", "green", 8) if self.live else ("paused", "yellow", 8)
+        # priorities: on a narrow terminal the store, then the order and the mode go first
         self.query_one(StatusBar).show(
-            (self.app.store_label, "bold"),
-            (self.title_text, "bold cyan"),
-            total,
-            (f"{len(self.table.marks)} marked", "bold yellow") if self.table.marks else None,
-            (f"filter: {self.filter_text}", "magenta") if self.filter_text else None,
-            sort,
-            mode,
-            (f"view: {self.view.value}", "red") if self.view != ViewType.ACTIVE else None,
+            (self.app.store_label, "bold", 1),
+            (self.title_text, "bold cyan", 6),
+            (total, "", 7),
+            (f"{len(self.table.marks):,} marked", "bold yellow", 9) if self.table.marks
+            else None,
+            (f"filter: {self.filter_text}", "magenta", 9) if self.filter_text else None,
+            (sort, "", 3),
+            (mode, "", 2),
+            (f"view: {self.view.value}", "red", 9) if self.view != ViewType.ACTIVE else None,
             live,
-            ("read-only", "dim") if self.store.read_only else None,
+            ("read-only", "bold", 9) if self.store.read_only else None,
+            ("load failed: r retries", "bold red", 10) if self.error else None,
         )
 
     @property
@@ -186,23 +212,28 @@ and R restores them. Runs that are RUNNING refresh every few seconds (p pauses).
                 and self.view == ViewType.ACTIVE)
 
     # -- loading -----------------------------------------------------------------
-    def _effective_filter(self) -> str:
-        if self._tree_active:
-            return TOP_LEVEL_FILTER
-        return self.filter_text
-
-    def reload(self, keep_total: bool = False) -> None:
+    def reload(self, keep_total: bool = False, keep_cursor: bool = False) -> None:
         """Start over: new filter, sort, view or tree mode. ``keep_total`` when only
-        the order changed, so the store need not count again."""
+        the order changed, so the store need not count again; ``keep_cursor`` for the
+        same query read again (r, after a delete), which stays where it was."""
         self.generation += 1
+        self.error = None
+        self.remove_class("-failed")
+        table = self.table
+        # where to put the cursor back once the first page is in
+        self._restore = (table.cursor, table.cursor - int(table.scroll_y)) if keep_cursor \
+            else None
         self.rows.reset(0)
         self._inflight.clear()
         self._queued.clear()
         self.table.forget_requests()
         self.table.show_tree = self._tree_active
         self.table.data_changed()
+        if not keep_cursor:
+            self.table.move_cursor(0)  # a new query starts at its first row
         if not (keep_total and self.total_known):
-            self.total = None
+            # a count of the previous query must not pass for this one's
+            self.total, self.total_known = None, False
         self.update_status()
         first, self._first_page = self._first_page, None
         if first is not None and not self.filter_text and not self.order_by \
@@ -218,14 +249,14 @@ and R restores them. Runs that are RUNNING refresh every few seconds (p pauses).
         # the first page comes without a count when more pages follow: the
         # count runs in its own worker so rows show sooner
         count = False
-        args = (self.experiment_ids, self._effective_filter(), list(self.order_by), self.view,
+        args = (self.experiment_ids, self.filter_text, list(self.order_by), self.view,
                 page, count, self._tree_active)
         run_blocking(
             self,
             self._load_page,
             *args,
             done=lambda result: self._page_loaded(gen, page, first, result),
-            failed=lambda message: self._page_failed(gen, page, message),
+            failed=lambda message: self._page_failed(gen, page, first, message),
             group=f"page-{gen}-{page}",
             exclusive=False,
         )
@@ -267,8 +298,19 @@ and R restores them. Runs that are RUNNING refresh every few seconds (p pauses).
                                   sorted({k for r in runs for k in r.params}))
         self.rows.set_page(page, run_page.runs, counts)
         self.table.page_arrived(page)
+        self._restore_cursor()
         self.update_status()
         self._drain_queue()
+
+    def _restore_cursor(self) -> None:
+        """Back to the row the cursor was on before a reload, once the table knows
+        how long it is (until then it holds one page more than it has)."""
+        if self._restore is None or not self.total_known:
+            return
+        line, offset = self._restore
+        self._restore = None
+        if line:
+            self.table.move_cursor(line, keep_offset=offset)
 
     def _count_in_background(self, gen: int) -> None:
         """Stores without counts (REST) get the total from a slower probe, so the
@@ -278,17 +320,30 @@ and R restores them. Runs that are RUNNING refresh every few seconds (p pauses).
                 self.total, self.total_known = n, True
                 self.rows.total_top = n
                 self.table.data_changed()
+                if self.table.want_end:
+                    self.table.action_last()
+                self._restore_cursor()
                 self.update_status()
 
-        run_blocking(self, self.store.count_runs, self.experiment_ids, self._effective_filter(),
-                     self.view, done=counted, failed=lambda _m: None, group="count")
+        run_blocking(self, self.store.count_runs, self.experiment_ids, self.filter_text,
+                     self.view, self._tree_active and bool(self.nested), done=counted,
+                     failed=lambda _m: None, group="count")
 
-    def _page_failed(self, gen: int, page: int, message: str) -> None:
+    def _page_failed(self, gen: int, page: int, first: bool, message: str) -> None:
         if gen != self.generation:
             return
         self._inflight.discard(page)
-        self.table.forget_request(page)  # the next draw asks again
-        self.notify(message, severity="error", timeout=8)
+        # the page stays "requested": drawing must not hammer a server that is down;
+        # r (reload) asks again
+        self.error = message
+        if first:
+            self.query_one("#load-error", Static).update(Text.assemble(
+                ("Cannot load the runs\n\n", "bold"), safe_text(message), "\n\n",
+                ("r retries   escape goes back", "dim")))
+            self.add_class("-failed")
+        else:
+            self.notify(f"{message} (r retries)", severity="error", timeout=8)
+        self.update_status()
         self._drain_queue()
 
     def on_runs_table_page_needed(self, event: RunsTable.PageNeeded) -> None:
@@ -309,6 +364,12 @@ and R restores them. Runs that are RUNNING refresh every few seconds (p pauses).
             page = self._queued.pop()
             if page in wanted and not self.rows.has_page(page):
                 self._fetch_page(page)
+            else:
+                table.forget_request(page)
+        for page in self._queued:
+            if page not in wanted:
+                # scrolled away: drawing it again must ask again
+                table.forget_request(page)
         self._queued = [p for p in self._queued if p in wanted]
 
     def _default_columns(self, metrics: list[str], params: list[str]) -> None:
@@ -343,14 +404,15 @@ and R restores them. Runs that are RUNNING refresh every few seconds (p pauses).
             return
         gen = self.generation
         anchor = table.current_run
-        offset = table.cursor - first
-        args = (self.experiment_ids, self._effective_filter(), list(self.order_by), self.view,
+        cursor = table.cursor
+        offset = cursor - first
+        args = (self.experiment_ids, self.filter_text, list(self.order_by), self.view,
                 pages, self._tree_active)
         run_blocking(
             self,
             self._load_pages,
             *args,
-            done=lambda result: self._refreshed(gen, result, anchor, offset),
+            done=lambda result: self._refreshed(gen, result, anchor, cursor, offset),
             failed=lambda message: self.notify(f"Refresh failed: {message}",
                                                severity="warning"),
             group="live",
@@ -367,7 +429,7 @@ and R restores them. Runs that are RUNNING refresh every few seconds (p pauses).
             loaded.append((page, run_page.runs, counts))
         return total, loaded
 
-    def _refreshed(self, gen: int, result, anchor: Run | None, offset: int) -> None:
+    def _refreshed(self, gen: int, result, anchor: Run | None, cursor: int, offset: int) -> None:
         if gen != self.generation:
             return
         total, loaded = result
@@ -380,11 +442,13 @@ and R restores them. Runs that are RUNNING refresh every few seconds (p pauses).
             self.rows.set_page(page, runs, counts)
         self.rows.relocate_expansions()
         self.table.data_changed()
-        if anchor is not None:
+        if anchor is not None and self.table.cursor == cursor:
+            # the person did not move meanwhile: keep their run where it was
             line = self.rows.find_line(anchor.run_id)
             if line is not None and line != self.table.cursor:
                 self.table.move_cursor(line, keep_offset=offset)
         self.table.refresh()
+        self.refreshes += 1
         self.update_status()
 
     def action_toggle_live(self) -> None:
@@ -399,7 +463,7 @@ and R restores them. Runs that are RUNNING refresh every few seconds (p pauses).
         self.update_status()
 
     def action_reload(self) -> None:
-        self.reload()
+        self.reload(keep_cursor=True)
         self._load_keys()
 
     # -- filter ------------------------------------------------------------------
@@ -544,6 +608,9 @@ and R restores them. Runs that are RUNNING refresh every few seconds (p pauses).
         self.rows.set_children(parent_id, children, more)
         self.table.measure(children)
         self.table.data_changed()
+        line = self.rows.find_line(parent_id)
+        if line is not None and self.rows.is_expanded(parent_id):
+            self.table.reveal(line, line + len(children) + (1 if more else 0))
 
     # -- marks -------------------------------------------------------------------
     def action_space(self) -> None:
@@ -567,16 +634,20 @@ and R restores them. Runs that are RUNNING refresh every few seconds (p pauses).
             self.table.marks.update(ids)
             self.table.refresh()
             self.update_status()
-            self.notify(f"Marked {len(ids):,} runs")
+            self.notify(f"Marked {count_of(len(ids), 'run')}")
 
         run_blocking(self, self.store.search_run_ids, list(self.experiment_ids),
                      self.filter_text, self.view, done=done, group="mark-all")
 
     def action_escape(self) -> None:
+        """Undo one thing at a time, as k9s does: marks, then the filter, then leave."""
         if self.table.marks:
             self.table.marks.clear()
             self.table.refresh()
             self.update_status()
+        elif self.filter_text:
+            self.filter_text = ""
+            self.reload()
         else:
             self.action_back()
 
@@ -598,6 +669,23 @@ and R restores them. Runs that are RUNNING refresh every few seconds (p pauses).
     def on_runs_table_row_activated(self, event: RunsTable.RowActivated) -> None:
         self._open_run(event.run)
 
+    def action_view_value(self) -> None:
+        from .value_viewer import ValueViewer
+
+        run = self.table.current_run
+        column = self.table.current_column
+        if run is None or column is None:
+            return
+        value = column.raw(run)
+        text = "" if value is None else repr(value) if isinstance(value, float) else str(value)
+        self.app.push_screen(ValueViewer(f"{column.spec} of {run.run_name or run.run_id}", text))
+
+    def action_copy_id(self) -> None:
+        run = self.table.current_run
+        if run is not None:
+            self.app.copy_to_clipboard(run.run_id)
+            self.notify(f"Copied run id {run.run_id} (OSC 52)")
+
     def _open_run(self, run: Run) -> None:
         from .run import RunScreen
 
@@ -609,21 +697,35 @@ and R restores them. Runs that are RUNNING refresh every few seconds (p pauses).
         self.notify(f"Showing {self.view.value} runs")
         self.reload()
 
-    def _targets(self) -> list[Run]:
-        marked = self.table.marks
+    def _runs_by_id(self, ids: list[str]) -> list[Run]:
+        """The runs behind marked ids, in the order given: the loaded ones as they are,
+        the others (scrolled away, marked with A) read from the store by id."""
         loaded = {r.run_id: r for r in self.rows.loaded_runs()}
-        if marked:
-            return [loaded.get(rid) or Run(run_id=rid, experiment_id="") for rid in marked]
-        run = self.table.current_run
-        return [run] if run else []
+        missing = [rid for rid in ids if rid not in loaded and _SAFE_ID.match(rid)]
+        for i in range(0, len(missing), 500):
+            chunk = ", ".join(f"'{rid}'" for rid in missing[i : i + 500])
+            for run in self.store.iter_runs(self.experiment_ids,
+                                            f"attributes.run_id IN ({chunk})", (), ViewType.ALL):
+                loaded[run.run_id] = run
+        return [loaded[rid] for rid in ids if rid in loaded]
 
     def _lifecycle_change(self, delete: bool) -> None:
         if self.store.read_only:
             self.notify("Read-only mode (--read-only): runs cannot be deleted or restored",
                         severity="warning")
             return
-        targets = [r for r in self._targets()
-                   if (r.lifecycle_stage != "deleted") == delete or not r.experiment_id]
+        marked = sorted(self.table.marks)
+        if marked:
+            # names and stages of every marked run before anything is asked
+            run_blocking(self, self._runs_by_id, marked,
+                         done=lambda runs: self._confirm_lifecycle(runs, delete),
+                         group="lifecycle-targets")
+        elif self.table.current_run is not None:
+            self._confirm_lifecycle([self.table.current_run], delete)
+
+    def _confirm_lifecycle(self, runs: list[Run], delete: bool) -> None:
+        targets = [r for r in runs if (r.lifecycle_stage != "deleted") == delete]
+        targets.sort(key=lambda r: -(r.start_time or 0))  # newest first, as listed
         if not targets:
             self.notify("Nothing to " + ("delete" if delete else "restore") +
                         (": these runs are already deleted" if delete else
@@ -632,9 +734,13 @@ and R restores them. Runs that are RUNNING refresh every few seconds (p pauses).
         verb = "Delete" if delete else "Restore"
         names = "\n".join(f"  {r.run_name or r.run_id}" for r in targets[:12])
         if len(targets) > 12:
-            names += f"\n  … and {len(targets) - 12} more"
+            names += f"\n  … and {count_of(len(targets) - 12, 'more run', 'more runs')}"
+        skipped = len(runs) - len(targets)
+        state = "deleted" if delete else "active"
+        note = f"\n({count_of(skipped, 'marked run')} already {state}: left alone)" \
+            if skipped else ""
         body = (
-            f"{verb} {len(targets)} run(s)?\n\n{names}\n\n"
+            f"{verb} {count_of(len(targets), 'run')}?\n\n{names}\n{note}\n"
             + ("MLflow's soft delete: the runs move to the deleted view and can be restored "
                "(R) until `mlflow gc` removes them." if delete else
                "The runs return to the active view.")
@@ -651,9 +757,9 @@ and R restores them. Runs that are RUNNING refresh every few seconds (p pauses).
         self.app.push_screen(ConfirmDialog(f"{verb} runs", body, verb, danger=delete), confirmed)
 
     def _lifecycle_done(self, verb: str, n: int) -> None:
-        self.notify(f"{verb}d {n} run(s)")
+        self.notify(f"{verb}d {count_of(n, 'run')}")
         self.table.marks.clear()
-        self.reload()
+        self.reload(keep_cursor=True)
 
     def action_delete(self) -> None:
         self._lifecycle_change(delete=True)
@@ -665,42 +771,80 @@ and R restores them. Runs that are RUNNING refresh every few seconds (p pauses).
     def action_export(self) -> None:
         safe_name = re.sub(r"[^\w.-]+", "_", self.title_text)[:60] or "runs"
         default = str(Path.cwd() / f"{safe_name}-runs.csv")
+        marked = sorted(self.table.marks)
+        if marked:
+            what = (f"The {count_of(len(marked), 'marked run')} (space marks, escape clears "
+                    "the marks to export every match instead)")
+        else:
+            what = "Every run that matches the filter" if self.filter_text else \
+                f"Every run of the {self.view.value} view"
+        body = f"{what}, in the current order, with the columns on screen."
 
-        def chosen(path: str | None) -> None:
-            if not path:
-                return
+        def write(path: Path) -> None:
             columns = [Column(ATTRIBUTE, "run_id"), Column(ATTRIBUTE, "run_name"),
                        Column(ATTRIBUTE, "status"), *self.table.columns]
             # the query is fixed now: changing the sort meanwhile must not mix orders
             query = (list(self.experiment_ids), self.filter_text, list(self.order_by),
                      self.view)
-            run_blocking(self, self._export, Path(path).expanduser(), columns, query,
-                         done=lambda n: self.notify(f"Exported {n:,} runs to {path}"),
+            run_blocking(self, self._export, path, columns, query, marked,
+                         done=lambda n: self.notify(f"Exported {count_of(n, 'run')} to {path}"),
                          group="export", exclusive=False)
+
+        def chosen(text: str | None) -> None:
+            if not text:
+                return
+            path = Path(text).expanduser()
+            if not path.exists():
+                write(path)
+                return
+            self.app.push_screen(
+                ConfirmDialog("Overwrite?", f"{path} exists. Replace it?", "Overwrite",
+                              danger=True),
+                lambda ok: write(path) if ok else None,
+            )
 
         self.app.push_screen(
             PromptDialog(
-                "Export the current view to CSV",
+                "Export to CSV" + (f" ({count_of(len(marked), 'marked run')})" if marked else ""),
                 default,
-                body="Every run that matches the filter, in the current order, with the "
-                "columns on screen.",
+                body=body,
                 validate=_check_export_path,
             ),
             chosen,
         )
 
-    def _export(self, path: Path, columns: list[Column], query: tuple) -> int:
+    def _export(self, path: Path, columns: list[Column], query: tuple,
+                marked: list[str]) -> int:
         unique = list(dict.fromkeys(columns))
         count = 0
         tmp = path.with_name(path.name + ".part")
-        with open(tmp, "w", newline="", encoding="utf-8") as fh:
-            writer = csv.writer(fh)
-            writer.writerow([c.spec for c in unique])
-            for run in self.store.iter_runs(*query):
-                writer.writerow(["" if (v := c.raw(run)) is None else v for c in unique])
-                count += 1
-        tmp.replace(path)
+        try:
+            with open(tmp, "w", newline="", encoding="utf-8") as fh:
+                writer = csv.writer(fh)
+                writer.writerow([c.spec for c in unique])
+                for run in self._export_runs(query, marked):
+                    writer.writerow(["" if (v := c.raw(run)) is None else v for c in unique])
+                    count += 1
+            tmp.replace(path)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            raise StoreError(f"Cannot write {path}: {exc.strerror or exc}") from None
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
         return count
+
+    def _export_runs(self, query: tuple, marked: list[str]):
+        if not marked:
+            yield from self.store.iter_runs(*query)
+            return
+        ids, _filter, order_by, _view = query
+        # marked runs may lie outside the filter or the view: fetch them by id
+        for i in range(0, len(marked), 500):
+            chunk = ", ".join(f"'{rid}'" for rid in marked[i : i + 500] if _SAFE_ID.match(rid))
+            if chunk:
+                yield from self.store.iter_runs(ids, f"attributes.run_id IN ({chunk})",
+                                                order_by, ViewType.ALL)
 
     def on_screen_resume(self) -> None:
         self.update_status()

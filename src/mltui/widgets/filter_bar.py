@@ -11,29 +11,58 @@ from textual.message import Message
 from textual.suggester import Suggester
 from textual.widgets import Input, Static
 
-from ..completion import KeyIndex, candidates, operator_hint
+from ..completion import KeyIndex, candidates, operator_hint, split_tail
 from ..textfmt import safe_text
 
 
 class FilterSuggester(Suggester):
+    """Ghost text after the cursor: only a completion that extends what was typed
+    (a key that needs backticks cannot; tab still offers it)."""
+
     def __init__(self, index: KeyIndex):
         super().__init__(use_cache=False, case_sensitive=True)
         self.index = index
 
     async def get_suggestion(self, value: str) -> str | None:
-        found = candidates(value, self.index, limit=1)
-        return found[0] if found else None
+        return next((c for c in candidates(value, self.index, limit=20)
+                     if c.startswith(value) and c != value), None)
 
 
 class FilterInput(Input):
+    """Tab completes the word being typed; tab again cycles through the other
+    completions of what was typed (shift+tab goes back)."""
+
     BINDINGS = [
-        Binding("tab", "accept_suggestion", "Complete", show=False, priority=True),
+        Binding("tab", "complete(1)", "Complete", show=False, priority=True),
+        Binding("shift+tab", "complete(-1)", "Previous completion", show=False, priority=True),
     ]
 
-    def action_accept_suggestion(self) -> None:
-        if self._suggestion and self._suggestion != self.value:
-            self.value = self._suggestion
-            self.cursor_position = len(self.value)
+    class Cycled(Message):
+        """Tab moved to another completion: the hint line shows which."""
+
+        def __init__(self, choices: list[str], position: int) -> None:
+            super().__init__()
+            self.choices = choices
+            self.position = position
+
+    def __init__(self, index: KeyIndex, **kwargs):
+        super().__init__(**kwargs)
+        self.index = index
+        self._choices: list[str] = []
+        self._position = -1
+        self._completed: str | None = None
+        """The value tab last put in; anything else means the person typed since."""
+
+    def action_complete(self, step: int) -> None:
+        if self.value != self._completed:
+            self._choices = candidates(self.value, self.index, limit=50)
+            self._position = -1 if step > 0 else 0
+        if not self._choices:
+            return
+        self._position = (self._position + step) % len(self._choices)
+        self._completed = self.value = self._choices[self._position]
+        self.cursor_position = len(self.value)
+        self.post_message(self.Cycled(self._choices, self._position))
 
 
 class FilterBar(Vertical):
@@ -64,6 +93,7 @@ class FilterBar(Vertical):
 
     def compose(self) -> ComposeResult:
         yield FilterInput(
+            self.index,
             placeholder=self._placeholder
             or "MLflow filter, e.g.  metrics.acc > 0.9 AND params.lr = '0.01'   (tab completes)",
             suggester=FilterSuggester(self.index),
@@ -91,7 +121,12 @@ class FilterBar(Vertical):
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
-        self.show_hint(event.value)
+        if event.value != self.input._completed:
+            self.show_hint(event.value)
+
+    def on_filter_input_cycled(self, event: FilterInput.Cycled) -> None:
+        event.stop()
+        self._show_choices(event.choices, event.position)
 
     def show_hint(self, value: str) -> None:
         message = self.query_one("#filter-message", Static)
@@ -102,11 +137,21 @@ class FilterBar(Vertical):
             return
         found = candidates(value, self.index, limit=8)
         if found:
-            words = [safe_text(c[len(value) - len(value.split()[-1]) if value.split() else 0:])
-                     for c in found]
-            message.update(Text("tab: " + "  ".join(w.strip() for w in words)))
+            self._show_choices(found, None)
         else:
             message.update(Text("enter: apply   escape: close   empty filter: show all"))
+
+    def _show_choices(self, choices: list[str], position: int | None) -> None:
+        """The completed words of ``choices`` (whole filters), the current one bold."""
+        line = Text("tab: ")
+        for i, choice in enumerate(choices[:8]):
+            head, _word = split_tail(choice.rstrip())
+            word = choice[len(head):].strip()
+            line.append(safe_text(word), style="bold reverse" if i == position else "")
+            line.append("  ")
+        if len(choices) > 8:
+            line.append(f"… {len(choices) - 8} more", style="dim")
+        self.query_one("#filter-message", Static).update(line)
 
     def show_error(self, message_text: str, position: int | None, text: str) -> None:
         message = self.query_one("#filter-message", Static)

@@ -30,6 +30,8 @@ from .run_rows import RunRows
 NAME_MIN, NAME_MAX = 12, 36
 CELL_MIN, CELL_MAX = 6, 28
 GAP = 2
+ORPHAN_MARK = "⊘ "
+"""Before a top-level row whose parent run is not in the table (deleted, elsewhere)."""
 
 
 class RunsTable(ScrollView, can_focus=True):
@@ -112,6 +114,8 @@ class RunsTable(ScrollView, can_focus=True):
         self.show_tree = True
         self.relative_times = True
         self._requested: set[int] = set()
+        self.want_end = False
+        """G was the last move: follow the end when the total grows."""
 
     # -- data ------------------------------------------------------------------
     def set_columns(self, columns: list[Column]) -> None:
@@ -173,9 +177,22 @@ class RunsTable(ScrollView, can_focus=True):
         elif self.cursor >= top + self.body_height:
             self.scroll_to(y=self.cursor - self.body_height + 1, animate=False, immediate=True)
 
+    def reveal(self, first: int, last: int) -> None:
+        """Scroll as little as possible so lines ``first..last`` show (``first`` wins
+        when they do not fit): the children under a parent just opened."""
+        top = int(self.scroll_y)
+        height = self.body_height
+        if last >= top + height:
+            top = last - height + 1
+        top = min(top, first)
+        if top != int(self.scroll_y):
+            # after the next layout: the table has just grown by these lines
+            self.call_after_refresh(self.scroll_to, y=top, animate=False, immediate=True)
+
     def move_cursor(self, line: int, *, keep_offset: int | None = None) -> None:
         """Put the cursor on ``line``; with ``keep_offset`` keep it that many lines
         below the top of the view (used when rows are inserted above)."""
+        self.want_end = False
         total = self.rows.total_lines
         if keep_offset is not None:
             # after the next layout: the table may just have grown, and scrolling
@@ -232,6 +249,8 @@ class RunsTable(ScrollView, can_focus=True):
 
     def action_last(self) -> None:
         self.move_cursor(self.rows.total_lines - 1)
+        # the store may still be counting: the screen moves on to the real end
+        self.want_end = True
 
     def action_column(self, delta: int) -> None:
         # -1 is the frozen run-name column (where the tree arrows are)
@@ -354,6 +373,8 @@ class RunsTable(ScrollView, can_focus=True):
             prefix = "  └ "
         elif self.show_tree and self.rows.child_counts.get(run.run_id):
             prefix = "▾ " if self.rows.is_expanded(run.run_id) else "▸ "
+        elif self.show_tree and run.parent_run_id:
+            prefix = ORPHAN_MARK  # a child whose parent is deleted or not shown
         else:
             prefix = ""
         name = safe_text(run.run_name) or run.run_id[:8]

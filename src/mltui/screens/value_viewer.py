@@ -1,0 +1,64 @@
+"""A value shown whole: a 5,000-character param, a long tag, a note. It scrolls,
+and `y` copies it to the clipboard (OSC 52, which works over SSH when the
+terminal allows it)."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Label, Static
+
+from ..textfmt import count_of, safe_multiline, safe_text
+from .dialogs import DIALOG_CSS
+
+
+class ValueViewer(ModalScreen[None]):
+    DEFAULT_CSS = DIALOG_CSS.format(name="ValueViewer") + """
+    ValueViewer > Vertical { height: 80%; max-width: 120; }
+    ValueViewer VerticalScroll { height: 1fr; }
+    """
+    BINDINGS = [
+        Binding("y", "copy", "Copy", id="value.copy"),
+        Binding("escape,q,enter", "close", "Close", id="value.close"),
+        Binding("j,down", "scroll(1)", "Down", show=False),
+        Binding("k,up", "scroll(-1)", "Up", show=False),
+        Binding("g,home", "top", "Top", show=False),
+        Binding("G,end", "bottom", "Bottom", show=False),
+    ]
+
+    def __init__(self, title: str, value: str):
+        super().__init__()
+        self._title = title
+        self.value = value
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(Text(safe_text(self._title)), classes="title")
+            with VerticalScroll():
+                # control characters drawn inert (␛), never sent to the terminal
+                yield Static(Text(safe_multiline(self.value)), id="value")
+            yield Static(Text(f"{count_of(len(self.value), 'character')}   y: copy   "
+                              "j/k: scroll   escape: close", style="dim"))
+
+    def on_mount(self) -> None:
+        self.query_one(VerticalScroll).focus()
+
+    def action_copy(self) -> None:
+        self.app.copy_to_clipboard(self.value)
+        self.notify(f"Copied {count_of(len(self.value), 'character')} (OSC 52: the terminal "
+                    "must allow clipboard writes)")
+
+    def action_scroll(self, lines: int) -> None:
+        self.query_one(VerticalScroll).scroll_relative(y=lines, animate=False)
+
+    def action_top(self) -> None:
+        self.query_one(VerticalScroll).scroll_home(animate=False)
+
+    def action_bottom(self) -> None:
+        self.query_one(VerticalScroll).scroll_end(animate=False)
+
+    def action_close(self) -> None:
+        self.dismiss(None)
