@@ -1,4 +1,4 @@
-"""Write ``src/mltui/store/mlflow_schema.sql`` from a database made by the real mlflow.
+"""Write ``src/mltui/demo/mlflow_schema.sql`` from a database made by the real mlflow.
 
 The demo store is built with the stdlib ``sqlite3`` module (mltui never imports
 mlflow at run time), so it needs MLflow's schema as plain SQL. This script lets
@@ -22,7 +22,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-OUTPUT = Path(__file__).resolve().parent.parent / "src" / "mltui" / "store" / "mlflow_schema.sql"
+OUTPUT = Path(__file__).resolve().parent.parent / "src" / "mltui" / "demo" / "mlflow_schema.sql"
 
 DEFAULT_EXPERIMENT_LOCATION = "mlruns/0"
 """Placeholder for the Default experiment's artifact location. MLflow writes

@@ -26,8 +26,8 @@ async def settle(pilot, app, delay: float = 0.4) -> None:
 async def shoot(size: tuple[int, int]) -> list[Path]:
     from mltui.app import MltuiApp
     from mltui.config import Settings
+    from mltui.demo import ensure_demo_store
     from mltui.store import open_store
-    from mltui.store.demo import ensure_demo_store
 
     store = open_store(ensure_demo_store(), read_only=True)
     app = MltuiApp(store=store, settings=Settings(refresh_interval=0))

@@ -17,9 +17,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mltui.store import demo as demo_module
+from mltui.demo import build_demo_store, ensure_demo_store
+from mltui.demo import folder as demo_folder_module
+from mltui.demo.images import heatmap, line_chart, png
 from mltui.store import open_store
-from mltui.store.demo import build_demo_store, ensure_demo_store
 from mltui.store.entities import STAGES, ViewType
 
 MAX_FLOAT = 1.7976931348623157e308
@@ -85,7 +86,7 @@ def test_build_is_fast(built):
 def test_mlflow_accepts_the_schema(client, demo_uri):
     from mlflow.store.db.utils import _get_latest_schema_revision
 
-    from mltui.store.demo import schema_revision
+    from mltui.demo import schema_revision
 
     # Opening ran mlflow's schema check (it raises on an out-of-date database).
     assert client.search_experiments()
@@ -291,6 +292,14 @@ def test_artifacts_are_where_mlflow_looks(client, store):
     assert header.startswith("transaction_id,")
 
 
+def test_image_helpers_make_valid_pngs():
+    """The artifact tests draw their pictures with these: sizes as documented."""
+    assert _png_size(png(2, 1, b"\xff\x00\x00" * 2)) == (2, 1)
+    spiky = [1.0, 0.5, math.inf, 0.25, math.nan, *[0.1] * 3000]
+    assert _png_size(line_chart([spiky, [0.0, 1.0]], width=200, height=100)) == (200, 100)
+    assert _png_size(heatmap([[5, 1, 0], [2, 7, 1]], cell=10)) == (30, 20)
+
+
 def test_registry_matches(client, store):
     theirs = {m.name for m in client.search_registered_models()}
     ours = {m.name for m in store.search_registered_models()}
@@ -380,13 +389,13 @@ def test_mlflow_can_keep_writing_to_it(built, tmp_path):
 
 def test_ensure_demo_store_builds_once(monkeypatch):
     builds = []
-    real = demo_module.build_demo_store
+    real = demo_folder_module.build_demo_store
 
     def counting(*args, **kwargs):
         builds.append(args)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(demo_module, "build_demo_store", counting)
+    monkeypatch.setattr(demo_folder_module, "build_demo_store", counting)
     # two starts at once (flock works between threads: one open file each)
     results: list[str] = []
     threads = [
@@ -417,7 +426,7 @@ def test_ensure_demo_store_builds_once(monkeypatch):
 def test_building_does_not_import_mlflow(tmp_path):
     code = (
         "import sys\n"
-        "from mltui.store.demo import ensure_demo_store\n"
+        "from mltui.demo import ensure_demo_store\n"
         "from mltui.store import open_store\n"
         "with open_store(ensure_demo_store()) as s:\n"
         "    assert len(s.list_experiments()) >= 5\n"
@@ -432,6 +441,21 @@ def test_building_does_not_import_mlflow(tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok"
     assert (tmp_path / "data" / "mltui" / "demo" / "mlflow.db").is_file()
+    # Once built, starting on the demo loads no scenario nor what only they need.
+    code = (
+        "import sys\n"
+        "from mltui.demo import ensure_demo_store\n"
+        "assert ensure_demo_store().endswith('mlflow.db')\n"
+        "heavy = tuple(f'mltui.demo.{m}' for m in ('scenarios', 'files', 'models', 'images'))\n"
+        "bad = sorted(m for m in sys.modules if m.startswith(heavy))\n"
+        "assert not bad, bad\n"
+        "print('ok')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"
 
 
 def test_unwritable_data_dir_is_a_store_error(monkeypatch, tmp_path):
