@@ -43,7 +43,7 @@ def make_app(
     started = None
     if prefetch:
         # as `mltui --experiment X` does: the first page loads while the app starts
-        from mltui.prefetch import Prefetch
+        from mltui.views.prefetch import Prefetch
 
         started = Prefetch(store, experiment, page_size, tree)
     return MltuiApp(store=store, read_only=read_only, experiment=experiment, settings=settings,

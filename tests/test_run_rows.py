@@ -1,7 +1,7 @@
 """The display-line mapping of the runs table, without a terminal."""
 
 from mltui.store.entities import Run
-from mltui.widgets.run_rows import RunRows
+from mltui.views.run_rows import RunRows
 
 
 def runs(prefix: str, n: int) -> list[Run]:

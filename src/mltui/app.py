@@ -14,10 +14,10 @@ from textual.widgets import Static
 from .background import run_blocking
 from .config import Settings, State, load_settings
 from .palette import MltuiCommands
-from .prefetch import FirstPage, Prefetch
 from .store.base import BaseStore
 from .store.entities import Experiment
 from .textfmt import safe_multiline, safe_text
+from .views.prefetch import FirstPage, Prefetch
 from .widgets.footer import KeysFooter
 
 log = logging.getLogger("mltui")
@@ -26,7 +26,7 @@ log = logging.getLogger("mltui")
 class MessageScreen(Screen):
     """Shown when there is nothing else to show (e.g. the store failed to open)."""
 
-    BINDINGS = [Binding("q,escape", "app.quit", "Quit")]
+    BINDINGS = [Binding("q,escape", "app.quit", "Quit", id="message.quit")]
 
     def __init__(self, message: str):
         super().__init__()

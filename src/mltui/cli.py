@@ -172,7 +172,7 @@ def _resolve_uri(args: argparse.Namespace) -> str:
     from .store.uri import resolve_tracking_uri
 
     if getattr(args, "demo", False):
-        from .store.demo import ensure_demo_store
+        from .demo import ensure_demo_store
 
         return ensure_demo_store()
     return resolve_tracking_uri(args.uri or getattr(args, "uri_arg", None))
@@ -203,7 +203,7 @@ def run_tui(args: argparse.Namespace) -> int:
     settings = load_settings()
     prefetch = None
     if args.experiment:
-        from .prefetch import Prefetch
+        from .views.prefetch import Prefetch
 
         # the first page loads while Textual imports and starts
         prefetch = Prefetch(store, args.experiment, settings.page_size, settings.tree_view)

@@ -32,8 +32,10 @@ class ColumnChooser(ModalScreen[list[Column] | None]):
         Binding("tab", "toggle", "Show/hide", priority=True, id="columns.toggle"),
         Binding("up", "highlight(-1)", "Up", show=False, priority=True, id="columns.up"),
         Binding("down", "highlight(1)", "Down", show=False, priority=True, id="columns.down"),
-        Binding("pageup", "highlight(-10)", "Page up", show=False, priority=True),
-        Binding("pagedown", "highlight(10)", "Page down", show=False, priority=True),
+        Binding("pageup", "highlight(-10)", "Page up", show=False, priority=True,
+                id="columns.page_up"),
+        Binding("pagedown", "highlight(10)", "Page down", show=False, priority=True,
+                id="columns.page_down"),
         Binding("ctrl+up", "move(-1)", "Move up", id="columns.move_up"),
         Binding("ctrl+down", "move(1)", "Move down", id="columns.move_down"),
     ]

@@ -26,7 +26,7 @@ class ExperimentsScreen(Screen):
         Binding("space", "mark", "Mark", id="experiments.mark"),
         Binding("enter", "open", "Open runs", id="experiments.open"),
         Binding("r,ctrl+r", "reload", "Reload", show=False, id="experiments.reload"),
-        Binding("escape", "escape", "Clear", show=False),
+        Binding("escape", "escape", "Clear", show=False, id="experiments.escape"),
     ]
 
     HELP = """\

@@ -48,8 +48,8 @@ class ModelsScreen(Screen):
         Binding("enter", "open", "Versions", id="models.open"),
         Binding("P", "toggle_prompts", "Prompts", id="models.prompts"),
         Binding("r,ctrl+r", "reload", "Reload", show=False, id="models.reload"),
-        Binding("escape", "escape", "Back", show=False),
-        Binding("backspace", "back", "Back", show=False),
+        Binding("escape", "escape", "Back", show=False, id="models.escape"),
+        Binding("backspace", "back", "Back", show=False, id="models.back"),
     ]
 
     HELP = """\

@@ -26,7 +26,7 @@ class StageMenu(ModalScreen[str | None]):
     """Pick the stage to move a version to."""
 
     DEFAULT_CSS = DIALOG_CSS.format(name="StageMenu") + "StageMenu OptionList { height: 6; }"
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="stage_menu.cancel")]
 
     def __init__(self, version: ModelVersion):
         super().__init__()
@@ -125,12 +125,13 @@ class StageConfirm(ModalScreen[bool | None]):
         "StageConfirm .warning { color: $warning; }"
     )
     BINDINGS = [
-        Binding("y", "confirm", "Confirm"),
+        Binding("y", "confirm", "Confirm", id="stage_confirm.confirm"),
         # a binding, not key_enter: a key handler leaves the key unconsumed, and after
         # the dismiss it reached the versions table below (enter there opens the run)
-        Binding("enter", "confirm", "Confirm", show=False, priority=True),
-        Binding("a", "toggle_archive", "Archive existing"),
-        Binding("n,escape", "cancel", "Cancel"),
+        Binding("enter", "confirm", "Confirm", show=False, priority=True,
+                id="stage_confirm.confirm_enter"),
+        Binding("a", "toggle_archive", "Archive existing", id="stage_confirm.toggle_archive"),
+        Binding("n,escape", "cancel", "Cancel", id="stage_confirm.cancel"),
     ]
 
     def __init__(self, version: ModelVersion, stage: str, versions: list[ModelVersion]):
@@ -196,7 +197,7 @@ class AliasDialog(ModalScreen[str | None]):
     """Set or move an alias onto a version, saying where it moves from."""
 
     DEFAULT_CSS = DIALOG_CSS.format(name="AliasDialog")
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="alias.cancel")]
 
     def __init__(self, version: ModelVersion, aliases: dict[str, int]):
         super().__init__()
@@ -257,7 +258,7 @@ class PickDialog(ModalScreen[str | None]):
     DEFAULT_CSS = DIALOG_CSS.format(name="PickDialog") + (
         "PickDialog OptionList { height: auto; max-height: 12; }"
     )
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="pick.cancel")]
 
     def __init__(self, title: str, choices: list[str]):
         super().__init__()
@@ -310,10 +311,10 @@ class TagsDialog(ModalScreen[None]):
 
     DEFAULT_CSS = DIALOG_CSS.format(name="TagsDialog") + "TagsDialog DataTable { height: 12; }"
     BINDINGS = [
-        Binding("a", "add", "Add"),
-        Binding("e", "edit", "Edit"),
-        Binding("d", "delete", "Delete"),
-        Binding("escape,q", "close", "Close"),
+        Binding("a", "add", "Add", id="tags.add"),
+        Binding("e", "edit", "Edit", id="tags.edit"),
+        Binding("d", "delete", "Delete", id="tags.delete"),
+        Binding("escape,q", "close", "Close", id="tags.close"),
     ]
 
     def __init__(
@@ -425,8 +426,8 @@ class DiscardChanges(ModalScreen[bool]):
 
     DEFAULT_CSS = DIALOG_CSS.format(name="DiscardChanges")
     BINDINGS = [
-        Binding("y", "answer(True)", "Discard"),
-        Binding("n,escape", "answer(False)", "Keep editing"),
+        Binding("y", "answer(True)", "Discard", id="discard.yes"),
+        Binding("n,escape", "answer(False)", "Keep editing", id="discard.no"),
     ]
 
     def __init__(self, title: str):
@@ -462,8 +463,8 @@ class TextEditor(ModalScreen[str | None]):
     TextEditor TextArea { height: 1fr; }
     """
     BINDINGS = [
-        Binding("ctrl+s", "save", "Save", priority=True),
-        Binding("escape", "cancel", "Cancel"),
+        Binding("ctrl+s", "save", "Save", priority=True, id="editor.save"),
+        Binding("escape", "cancel", "Cancel", id="editor.cancel"),
     ]
 
     def __init__(self, title: str, text: str):

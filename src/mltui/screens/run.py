@@ -7,7 +7,6 @@ long values open whole with enter, and the parent run is one key away.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 
 from rich.style import Style
 from rich.text import Text
@@ -20,7 +19,6 @@ from textual.widgets import DataTable, Markdown, Static, TabbedContent, TabPane
 
 from ..background import run_blocking
 from ..store.entities import NOTE_TAG, Run, RunDetail
-from ..store.errors import StoreError
 from ..textfmt import (
     STATUS_SYMBOLS,
     format_duration,
@@ -30,40 +28,12 @@ from ..textfmt import (
     safe_multiline,
     safe_text,
 )
+from ..views.run_detail import NameCache, RunView, load_run_view
 from ..widgets.footer import KeysFooter
 from ..widgets.status_bar import StatusBar
 from ..widgets.vim_table import VimTable
 
 TABS = ("tab-metrics", "tab-params", "tab-tags", "tab-io")
-
-
-@dataclass
-class RunView:
-    """What the run screen shows: the run and the names around it."""
-
-    detail: RunDetail
-    experiment_name: str = ""
-    parent_name: str = ""
-
-
-def load_run_view(store, run_id: str, names: dict[str, str]) -> RunView:
-    """The run, its experiment's name and its parent's name (``names`` caches names
-    already known by id: they do not change while the screen is open)."""
-    detail = store.get_run(run_id)
-    run = detail.run
-    key = f"experiment:{run.experiment_id}"
-    if key not in names:
-        try:
-            names[key] = store.get_experiment(run.experiment_id).name
-        except StoreError:
-            names[key] = ""
-    parent = run.parent_run_id
-    if parent and f"run:{parent}" not in names:
-        try:
-            names[f"run:{parent}"] = store.get_run(parent).run.run_name
-        except StoreError:
-            names[f"run:{parent}"] = ""
-    return RunView(detail, names[key], names.get(f"run:{parent}", "") if parent else "")
 
 
 class RunScreen(Screen):
@@ -107,7 +77,7 @@ opens the parent run of a nested run. A RUNNING run refreshes every few seconds
         self.run = run
         self.view: RunView | None = None
         self.live = True
-        self._names: dict[str, str] = {}
+        self._names = NameCache()
         self._timer: Timer | None = None
         self._note_shown: str | None = None
 

@@ -3,8 +3,8 @@ live refresh, delete / restore and CSV export."""
 
 from __future__ import annotations
 
-import csv
 import re
+from functools import partial
 from pathlib import Path
 
 from rich.text import Text
@@ -18,14 +18,25 @@ from ..background import run_blocking
 from ..columns import DEFAULT_ATTRIBUTES, Column, parse_column
 from ..completion import KeyIndex
 from ..config import columns_key
-from ..prefetch import FirstPage, load_page
-from ..store.entities import PARENT_RUN_TAG, Experiment, Run, RunKeys, ViewType
-from ..store.errors import InvalidSearch, StoreError
+from ..store.entities import Experiment, Run, RunKeys, ViewType
+from ..store.errors import InvalidSearch
+from ..store.query import RunQuery
 from ..store.search import ATTRIBUTE, METRIC, PARAM, TAG, parse_filter
 from ..textfmt import count_of, safe_text
+from ..views.export import export_runs, problem_with_path
+from ..views.prefetch import FirstPage
+from ..views.run_pages import (
+    LoadedPage,
+    PageBook,
+    count_rows,
+    load_children,
+    load_page,
+    reload_pages,
+    runs_by_id,
+)
+from ..views.run_rows import RunRows
 from ..widgets.filter_bar import FilterBar
 from ..widgets.footer import KeysFooter
-from ..widgets.run_rows import RunRows
 from ..widgets.runs_table import RunsTable
 from ..widgets.status_bar import StatusBar
 from .column_chooser import ColumnChooser
@@ -33,8 +44,6 @@ from .dialogs import ConfirmDialog, PromptDialog
 
 MAX_DEFAULT_METRICS = 10
 MAX_DEFAULT_PARAMS = 10
-MAX_CHILDREN = 5000
-_SAFE_ID = re.compile(r"^[\w\-]+$")
 _VIEW_CYCLE = [ViewType.ACTIVE, ViewType.ALL, ViewType.DELETED]
 
 
@@ -103,18 +112,29 @@ every few seconds (p pauses).
         self.view = ViewType.ACTIVE
         self.tree_mode = settings.tree_view
         self.live = settings.refresh_interval > 0
-        self.generation = 0
-        self.total: int | None = None
-        self.total_known = False
+        self.book = PageBook(settings.page_size)
+        """Which pages of the current query were asked for, and the total."""
         self.nested: bool | None = None
         self.error: str | None = None
-        self._inflight: set[int] = set()
-        self._queued: list[int] = []
         self._timer: Timer | None = None
         self._columns_from_state = False
         self.refreshes = 0
-        self._restore: tuple[int, int] | None = None
         """Live refreshes delivered (a test and a status hook, never reset)."""
+        self._restore: tuple[int, int] | None = None
+
+    @property
+    def total(self) -> int | None:
+        return self.book.total
+
+    @property
+    def total_known(self) -> bool:
+        return self.book.total_known
+
+    @property
+    def run_query(self) -> RunQuery:
+        """What the table shows now, as the store is asked for it."""
+        return RunQuery.of(self.experiment_ids, self.filter_text, self.order_by, self.view,
+                           top_level=self._tree_active)
 
     @property
     def app_settings(self):
@@ -216,7 +236,7 @@ every few seconds (p pauses).
         """Start over: new filter, sort, view or tree mode. ``keep_total`` when only
         the order changed, so the store need not count again; ``keep_cursor`` for the
         same query read again (r, after a delete), which stays where it was."""
-        self.generation += 1
+        self.book.restart(keep_total)
         self.error = None
         self.remove_class("-failed")
         table = self.table
@@ -224,80 +244,60 @@ every few seconds (p pauses).
         self._restore = (table.cursor, table.cursor - int(table.scroll_y)) if keep_cursor \
             else None
         self.rows.reset(0)
-        self._inflight.clear()
-        self._queued.clear()
-        self.table.forget_requests()
-        self.table.show_tree = self._tree_active
-        self.table.data_changed()
+        table.forget_requests()
+        table.show_tree = self._tree_active
+        table.data_changed()
         if not keep_cursor:
-            self.table.move_cursor(0)  # a new query starts at its first row
-        if not (keep_total and self.total_known):
-            # a count of the previous query must not pass for this one's
-            self.total, self.total_known = None, False
+            table.move_cursor(0)  # a new query starts at its first row
         self.update_status()
         first, self._first_page = self._first_page, None
-        if first is not None and not self.filter_text and not self.order_by \
-                and self.view == ViewType.ACTIVE:
+        if first is not None and first.tree == self._tree_active and not self.filter_text \
+                and not self.order_by and self.view == ViewType.ACTIVE:
             # fetched while the UI started (mltui --experiment)
-            self._page_loaded(self.generation, 0, True, (first.page, first.counts, first.nested))
+            self.book.start(0)
+            self._page_loaded(self.book.generation, True, first.page)
             return
+        self.book.start(0)
         self._fetch_page(0, first=True)
 
     def _fetch_page(self, page: int, first: bool = False) -> None:
-        gen = self.generation
-        self._inflight.add(page)
-        # the first page comes without a count when more pages follow: the
-        # count runs in its own worker so rows show sooner
-        count = False
-        args = (self.experiment_ids, self.filter_text, list(self.order_by), self.view,
-                page, count, self._tree_active)
+        """Load ``page`` in a worker (the book already counts it as in flight). The
+        first page comes without a count when more follow: the count runs in its
+        own worker so rows show sooner."""
+        gen = self.book.generation
         run_blocking(
             self,
-            self._load_page,
-            *args,
-            done=lambda result: self._page_loaded(gen, page, first, result),
+            partial(load_page, nested=self.nested), self.store, self.run_query, page,
+            self.book.size,
+            done=lambda result: self._page_loaded(gen, first, result),
             failed=lambda message: self._page_failed(gen, page, first, message),
             group=f"page-{gen}-{page}",
             exclusive=False,
         )
 
-    def _load_page(self, ids, filter_text, order_by, view, page, count, tree):
-        return load_page(self.store, ids, filter_text, order_by, view, self.rows.page_size,
-                         page, count, tree, self.nested)
-
-    def _page_loaded(self, gen: int, page: int, first: bool, result) -> None:
-        if gen != self.generation:
+    def _page_loaded(self, gen: int, first: bool, result: LoadedPage) -> None:
+        book = self.book
+        if not book.current(gen):
             return
-        self._inflight.discard(page)
-        run_page, counts, nested = result
-        if nested is not None and self.nested is None:
-            self.nested = nested
+        book.done(result.page)
+        if result.nested is not None and self.nested is None:
+            self.nested = result.nested
             self.table.show_tree = self._tree_active
-        size = self.rows.page_size
-        if first and run_page.total is not None:
-            self.total, self.total_known = run_page.total, True
-        elif first and run_page.next_page_token and not self.total_known:
-            # rows first, the exact count right after (on REST a slow probe);
-            # until then the table holds what it has and one page more
-            self.total = len(run_page.runs) + size
-            self._count_in_background(gen)
-        elif first and not run_page.next_page_token:
-            self.total, self.total_known = len(run_page.runs), True
-        if first and self.run_keys is None:
-            self._load_keys()
         if first:
+            if book.first_arrived(result):
+                self._count_in_background(gen)
+            if self.run_keys is None:
+                self._load_keys()
             self.app.show_store_warning()
-        elif not self.total_known:
-            # the store cannot count (REST): grow the table as pages show more
-            seen = page * size + len(run_page.runs) + (size if run_page.next_page_token else 0)
-            self.total = max(self.total or 0, seen)
-        self.rows.total_top = self.total or 0
-        if first and not self._columns_from_state and self.run_keys is None and run_page.runs:
-            runs = run_page.runs
+        else:
+            book.later_arrived(result)
+        self.rows.total_top = book.total or 0
+        if first and not self._columns_from_state and self.run_keys is None and result.runs:
+            runs = result.runs
             self._default_columns(sorted({k for r in runs for k in r.metrics}),
                                   sorted({k for r in runs for k in r.params}))
-        self.rows.set_page(page, run_page.runs, counts)
-        self.table.page_arrived(page)
+        self.rows.set_page(result.page, result.runs, result.counts)
+        self.table.page_arrived(result.page)
         self._restore_cursor()
         self.update_status()
         self._drain_queue()
@@ -316,8 +316,8 @@ every few seconds (p pauses).
         """Stores without counts (REST) get the total from a slower probe, so the
         scrollbar and G know the real end."""
         def counted(n: int) -> None:
-            if gen == self.generation:
-                self.total, self.total_known = n, True
+            if self.book.current(gen):
+                self.book.counted(n)
                 self.rows.total_top = n
                 self.table.data_changed()
                 if self.table.want_end:
@@ -325,14 +325,13 @@ every few seconds (p pauses).
                 self._restore_cursor()
                 self.update_status()
 
-        run_blocking(self, self.store.count_runs, self.experiment_ids, self.filter_text,
-                     self.view, self._tree_active and bool(self.nested), done=counted,
+        run_blocking(self, count_rows, self.store, self.run_query, self.nested, done=counted,
                      failed=lambda _m: None, group="count")
 
     def _page_failed(self, gen: int, page: int, first: bool, message: str) -> None:
-        if gen != self.generation:
+        if not self.book.current(gen):
             return
-        self._inflight.discard(page)
+        self.book.done(page)
         # the page stays "requested": drawing must not hammer a server that is down;
         # r (reload) asks again
         self.error = message
@@ -347,30 +346,18 @@ every few seconds (p pauses).
         self._drain_queue()
 
     def on_runs_table_page_needed(self, event: RunsTable.PageNeeded) -> None:
-        page = event.page
-        if page in self._inflight or self.rows.has_page(page):
-            return
-        if len(self._inflight) >= 2:
-            if page not in self._queued:
-                self._queued.append(page)
-            return
-        self._fetch_page(page)
+        if self.book.request(event.page, self.rows.has_page(event.page)):
+            self._fetch_page(event.page)
 
     def _drain_queue(self) -> None:
         table = self.table
         first = int(table.scroll_y)
         wanted = self.rows.top_indices_needed(first, first + table.body_height)
-        while self._queued and len(self._inflight) < 2:
-            page = self._queued.pop()
-            if page in wanted and not self.rows.has_page(page):
-                self._fetch_page(page)
-            else:
-                table.forget_request(page)
-        for page in self._queued:
-            if page not in wanted:
-                # scrolled away: drawing it again must ask again
-                table.forget_request(page)
-        self._queued = [p for p in self._queued if p in wanted]
+        fetch, dropped = self.book.next_pages(wanted, set(self.rows.pages))
+        for page in dropped:
+            table.forget_request(page)  # scrolled away: drawing it again asks again
+        for page in fetch:
+            self._fetch_page(page)
 
     def _default_columns(self, metrics: list[str], params: list[str]) -> None:
         """Columns until the user picks some: a few attributes, then metrics and params
@@ -395,51 +382,37 @@ every few seconds (p pauses).
 
     # -- live refresh ------------------------------------------------------------
     def _tick(self) -> None:
-        if not self.live or self._inflight or self.app.screen is not self:
+        if not self.live or self.book.in_flight or self.app.screen is not self:
             return
         table = self.table
         first = int(table.scroll_y)
         pages = sorted(self.rows.top_indices_needed(first, first + table.body_height))
         if not pages:
             return
-        gen = self.generation
+        gen = self.book.generation
         anchor = table.current_run
         cursor = table.cursor
         offset = cursor - first
-        args = (self.experiment_ids, self.filter_text, list(self.order_by), self.view,
-                pages, self._tree_active)
         run_blocking(
             self,
-            self._load_pages,
-            *args,
-            done=lambda result: self._refreshed(gen, result, anchor, cursor, offset),
+            reload_pages, self.store, self.run_query, pages, self.book.size, self.nested,
+            done=lambda loaded: self._refreshed(gen, loaded, anchor, cursor, offset),
             failed=lambda message: self.notify(f"Refresh failed: {message}",
                                                severity="warning"),
             group="live",
         )
 
-    def _load_pages(self, ids, filter_text, order_by, view, pages, tree):
-        loaded = []
-        total = None
-        for i, page in enumerate(pages):
-            run_page, counts, _ = self._load_page(ids, filter_text, order_by, view, page,
-                                                  i == 0, tree)
-            if i == 0:
-                total = run_page.total
-            loaded.append((page, run_page.runs, counts))
-        return total, loaded
-
-    def _refreshed(self, gen: int, result, anchor: Run | None, cursor: int, offset: int) -> None:
-        if gen != self.generation:
+    def _refreshed(self, gen: int, loaded: list[LoadedPage], anchor: Run | None, cursor: int,
+                   offset: int) -> None:
+        if not self.book.current(gen):
             return
-        total, loaded = result
-        if total is not None:
-            self.total = total
-            self.rows.total_top = total
+        if loaded and loaded[0].total is not None:
+            self.book.counted(loaded[0].total)
+            self.rows.total_top = loaded[0].total
         self.rows.pages.clear()
         self.table.forget_requests()
-        for page, runs, counts in loaded:
-            self.rows.set_page(page, runs, counts)
+        for page in loaded:
+            self.rows.set_page(page.page, page.runs, page.counts)
         self.rows.relocate_expansions()
         self.table.data_changed()
         if anchor is not None and self.table.cursor == cursor:
@@ -570,39 +543,17 @@ every few seconds (p pauses).
             return
         self.rows.expand(run.run_id, line.top_index)
         table.data_changed()
-        gen = self.generation
+        gen = self.book.generation
         run_blocking(
             self,
-            self._load_children,
+            load_children, self.store, self.run_query.replace(filter="", top_level=False),
             run.run_id,
-            list(self.order_by),
-            self.view,
             done=lambda result: self._children_loaded(gen, run.run_id, result),
             group=f"children-{run.run_id}",
         )
 
-    def _load_children(self, parent_id: str, order_by, view):
-        if not _SAFE_ID.match(parent_id):
-            raise InvalidSearch(f"Unexpected run id {parent_id!r}")
-        text = f"tags.`{PARENT_RUN_TAG}` = '{parent_id}'"
-        children: list[Run] = []
-        token = None
-        total = 0
-        while len(children) < MAX_CHILDREN:
-            page = self.store.search_runs(
-                self.experiment_ids, text, order_by, view, max_results=1000, page_token=token,
-                count_total=not children,
-            )
-            if not children:
-                total = page.total or 0
-            children.extend(page.runs)
-            token = page.next_page_token
-            if not token:
-                break
-        return children, max(0, total - len(children))
-
     def _children_loaded(self, gen: int, parent_id: str, result) -> None:
-        if gen != self.generation:
+        if not self.book.current(gen):
             return
         children, more = result
         self.rows.set_children(parent_id, children, more)
@@ -697,18 +648,6 @@ every few seconds (p pauses).
         self.notify(f"Showing {self.view.value} runs")
         self.reload()
 
-    def _runs_by_id(self, ids: list[str]) -> list[Run]:
-        """The runs behind marked ids, in the order given: the loaded ones as they are,
-        the others (scrolled away, marked with A) read from the store by id."""
-        loaded = {r.run_id: r for r in self.rows.loaded_runs()}
-        missing = [rid for rid in ids if rid not in loaded and _SAFE_ID.match(rid)]
-        for i in range(0, len(missing), 500):
-            chunk = ", ".join(f"'{rid}'" for rid in missing[i : i + 500])
-            for run in self.store.iter_runs(self.experiment_ids,
-                                            f"attributes.run_id IN ({chunk})", (), ViewType.ALL):
-                loaded[run.run_id] = run
-        return [loaded[rid] for rid in ids if rid in loaded]
-
     def _lifecycle_change(self, delete: bool) -> None:
         if self.store.read_only:
             self.notify("Read-only mode (--read-only): runs cannot be deleted or restored",
@@ -717,7 +656,8 @@ every few seconds (p pauses).
         marked = sorted(self.table.marks)
         if marked:
             # names and stages of every marked run before anything is asked
-            run_blocking(self, self._runs_by_id, marked,
+            run_blocking(self, runs_by_id, self.store, self.experiment_ids, marked,
+                         list(self.rows.loaded_runs()),
                          done=lambda runs: self._confirm_lifecycle(runs, delete),
                          group="lifecycle-targets")
         elif self.table.current_run is not None:
@@ -781,12 +721,10 @@ every few seconds (p pauses).
         body = f"{what}, in the current order, with the columns on screen."
 
         def write(path: Path) -> None:
-            columns = [Column(ATTRIBUTE, "run_id"), Column(ATTRIBUTE, "run_name"),
-                       Column(ATTRIBUTE, "status"), *self.table.columns]
             # the query is fixed now: changing the sort meanwhile must not mix orders
-            query = (list(self.experiment_ids), self.filter_text, list(self.order_by),
-                     self.view)
-            run_blocking(self, self._export, path, columns, query, marked,
+            query = self.run_query.replace(top_level=False)
+            run_blocking(self, export_runs, self.store, query, list(self.table.columns), path,
+                         marked,
                          done=lambda n: self.notify(f"Exported {count_of(n, 'run')} to {path}"),
                          group="export", exclusive=False)
 
@@ -808,54 +746,10 @@ every few seconds (p pauses).
                 "Export to CSV" + (f" ({count_of(len(marked), 'marked run')})" if marked else ""),
                 default,
                 body=body,
-                validate=_check_export_path,
+                validate=problem_with_path,
             ),
             chosen,
         )
 
-    def _export(self, path: Path, columns: list[Column], query: tuple,
-                marked: list[str]) -> int:
-        unique = list(dict.fromkeys(columns))
-        count = 0
-        tmp = path.with_name(path.name + ".part")
-        try:
-            with open(tmp, "w", newline="", encoding="utf-8") as fh:
-                writer = csv.writer(fh)
-                writer.writerow([c.spec for c in unique])
-                for run in self._export_runs(query, marked):
-                    writer.writerow(["" if (v := c.raw(run)) is None else v for c in unique])
-                    count += 1
-            tmp.replace(path)
-        except OSError as exc:
-            tmp.unlink(missing_ok=True)
-            raise StoreError(f"Cannot write {path}: {exc.strerror or exc}") from None
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
-        return count
-
-    def _export_runs(self, query: tuple, marked: list[str]):
-        if not marked:
-            yield from self.store.iter_runs(*query)
-            return
-        ids, _filter, order_by, _view = query
-        # marked runs may lie outside the filter or the view: fetch them by id
-        for i in range(0, len(marked), 500):
-            chunk = ", ".join(f"'{rid}'" for rid in marked[i : i + 500] if _SAFE_ID.match(rid))
-            if chunk:
-                yield from self.store.iter_runs(ids, f"attributes.run_id IN ({chunk})",
-                                                order_by, ViewType.ALL)
-
     def on_screen_resume(self) -> None:
         self.update_status()
-
-
-def _check_export_path(text: str) -> str | None:
-    if not text.strip():
-        return "Give a file name"
-    path = Path(text).expanduser()
-    if path.is_dir():
-        return f"{path} is a directory"
-    if not path.parent.exists():
-        return f"No such directory: {path.parent}"
-    return None

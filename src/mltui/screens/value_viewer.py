@@ -23,10 +23,10 @@ class ValueViewer(ModalScreen[None]):
     BINDINGS = [
         Binding("y", "copy", "Copy", id="value.copy"),
         Binding("escape,q,enter", "close", "Close", id="value.close"),
-        Binding("j,down", "scroll(1)", "Down", show=False),
-        Binding("k,up", "scroll(-1)", "Up", show=False),
-        Binding("g,home", "top", "Top", show=False),
-        Binding("G,end", "bottom", "Bottom", show=False),
+        Binding("j,down", "scroll(1)", "Down", show=False, id="value.scroll_down"),
+        Binding("k,up", "scroll(-1)", "Up", show=False, id="value.scroll_up"),
+        Binding("g,home", "top", "Top", show=False, id="value.top"),
+        Binding("G,end", "bottom", "Bottom", show=False, id="value.bottom"),
     ]
 
     def __init__(self, title: str, value: str):

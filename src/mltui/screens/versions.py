@@ -15,6 +15,7 @@ from textual.widgets import DataTable, Markdown
 from ..background import run_blocking
 from ..store.entities import STAGES, ModelVersion, RegisteredModel
 from ..textfmt import first_line, format_relative, safe_multiline, safe_text, truncate
+from ..views.registry import ModelView, load_model_view
 from ..widgets.footer import KeysFooter
 from ..widgets.status_bar import StatusBar
 from ..widgets.vim_table import VimTable
@@ -45,7 +46,7 @@ class VersionsScreen(Screen):
         Binding("f", "stage_filter", "Stage filter", id="versions.filter"),
         Binding("enter", "open_run", "Source run", id="versions.run"),
         Binding("r,ctrl+r", "reload", "Reload", show=False, id="versions.reload"),
-        Binding("escape,backspace", "back", "Back", show=False),
+        Binding("escape,backspace", "back", "Back", show=False, id="versions.back"),
     ]
 
     HELP = """\
@@ -108,24 +109,11 @@ version changed since it was shown, nothing is written and you are told.
 
     # -- loading ----------------------------------------------------------------
     def action_reload(self) -> None:
-        run_blocking(self, self._load, dict(self.run_names), done=self._loaded,
-                     group="versions")
+        run_blocking(self, load_model_view, self.store, self.model_name, dict(self.run_names),
+                     done=self._loaded, group="versions")
 
-    def _load(self, known: dict[str, str]):
-        model = self.store.get_registered_model(self.model_name)
-        versions = self.store.get_model_versions(self.model_name)
-        # run names never change under a version: fetch only the new ones
-        names = dict(known)
-        for mv in versions:
-            if mv.run_id and mv.run_id not in names:
-                try:
-                    names[mv.run_id] = self.store.get_run(mv.run_id).run.run_name
-                except Exception:  # a missing run just shows its id
-                    names[mv.run_id] = ""
-        return model, versions, names
-
-    def _loaded(self, result) -> None:
-        self.model, self.versions, self.run_names = result
+    def _loaded(self, view: ModelView) -> None:
+        self.model, self.versions, self.run_names = view.model, view.versions, view.run_names
         description = safe_multiline(self.model.description) or "*No description (D adds one)*"
         if description != self._description_shown:
             # Markdown re-renders its whole tree: only when the text changed

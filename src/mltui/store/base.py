@@ -26,7 +26,8 @@ from .entities import (
     RunPage,
     ViewType,
 )
-from .errors import InvalidSearch, ReadOnlyError, ResourceNotFound, StoreError
+from .errors import InvalidSearch, InvalidValue, ReadOnlyError, ResourceNotFound, StoreError
+from .query import RunQuery
 from .registry_rules import ANY
 
 
@@ -122,8 +123,46 @@ class BaseStore:
         and orphans whose parent was deleted or lives elsewhere (the tree view's rows)."""
         raise NotImplementedError
 
+    def query_runs(
+        self, query: RunQuery, *, max_results: int = 100, offset: int = 0,
+        count_total: bool = True,
+    ) -> RunPage:
+        """One page of ``query``: ``max_results`` runs from ``offset``."""
+        return self.search_runs(
+            query.experiment_ids, query.filter, query.order_by, query.view,
+            max_results=max_results, offset=offset, count_total=count_total,
+            top_level=query.top_level,
+        )
+
+    def query_count(self, query: RunQuery) -> int:
+        """How many runs ``query`` matches (slow on stores that cannot count)."""
+        return self.count_runs(query.experiment_ids, query.filter, query.view,
+                               top_level=query.top_level)
+
+    def iter_query(self, query: RunQuery, page_size: int = 1000) -> Iterator[Run]:
+        """Every run of ``query`` in order, fetched a page at a time."""
+        offset = 0
+        while True:
+            page = self.query_runs(query, max_results=page_size, offset=offset,
+                                   count_total=False)
+            yield from page.runs
+            offset += len(page.runs)
+            if not page.next_page_token or not page.runs:
+                return
+
     def get_run(self, run_id: str) -> RunDetail:
         raise NotImplementedError
+
+    def get_runs(self, run_ids: Sequence[str]) -> dict[str, Run]:
+        """The runs among ``run_ids`` that exist (any experiment, any view), by id;
+        the others are left out. One query where the backend can."""
+        found: dict[str, Run] = {}
+        for rid in dict.fromkeys(run_ids):
+            try:
+                found[rid] = self.get_run(rid).run
+            except (ResourceNotFound, InvalidValue):
+                continue
+        return found
 
     def get_metric_history(
         self,

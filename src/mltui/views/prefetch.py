@@ -2,16 +2,18 @@
 
 Importing Textual and starting the app takes about as long as sorting a big
 experiment's runs; doing both at once (sqlite releases the GIL while it
-works) puts the first rows on screen sooner. Imports nothing from textual.
+works) puts the first rows on screen sooner.
 """
 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from .store.base import BaseStore
-from .store.entities import Experiment, RunPage, ViewType
+from ..store.base import BaseStore
+from ..store.entities import Experiment
+from ..store.query import RunQuery
+from .run_pages import LoadedPage, load_page
 
 
 @dataclass
@@ -19,47 +21,15 @@ class FirstPage:
     """What the runs screen would fetch first, in its default state."""
 
     experiment: Experiment
-    nested: bool
-    page: RunPage
-    counts: dict[str, int] = field(default_factory=dict)
-
-
-def load_page(
-    store: BaseStore,
-    ids: list[str],
-    filter_text: str,
-    order_by: list[str],
-    view: ViewType,
-    size: int,
-    page: int,
-    count: bool,
-    tree: bool,
-    nested: bool | None,
-) -> tuple[RunPage, dict[str, int], bool | None]:
-    """One page of the runs table. In tree view (``tree``) only top-level runs are
-    listed; it learns first whether anything is nested, and asks for the child
-    counts of the page's parents."""
-    if tree and nested is None:
-        nested = store.has_nested_runs(ids)
-    if tree and nested is False:
-        tree = False  # no run has a parent: the tree is flat, skip the parent check
-    result = store.search_runs(
-        ids, filter_text, order_by, view, max_results=size, offset=page * size,
-        count_total=count, top_level=tree,
-    )
-    counts = {}
-    if tree and result.runs:
-        counts = store.child_counts(ids, [r.run_id for r in result.runs], "", view)
-    return result, counts, nested
+    page: LoadedPage
+    tree: bool
+    """Whether it was asked as a tree (top-level runs)."""
 
 
 def load_first_page(store: BaseStore, ref: str, page_size: int, tree: bool) -> FirstPage:
     exp = store.find_experiment(ref)
-    page, counts, nested = load_page(
-        store, [exp.experiment_id], "", [], ViewType.ACTIVE,
-        page_size, 0, False, tree, None,
-    )
-    return FirstPage(exp, bool(nested), page, counts)
+    query = RunQuery.of([exp.experiment_id], top_level=tree)
+    return FirstPage(exp, load_page(store, query, 0, page_size), tree)
 
 
 class Prefetch:

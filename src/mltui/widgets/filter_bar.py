@@ -33,8 +33,9 @@ class FilterInput(Input):
     completions of what was typed (shift+tab goes back)."""
 
     BINDINGS = [
-        Binding("tab", "complete(1)", "Complete", show=False, priority=True),
-        Binding("shift+tab", "complete(-1)", "Previous completion", show=False, priority=True),
+        Binding("tab", "complete(1)", "Complete", show=False, priority=True, id="filter.complete"),
+        Binding("shift+tab", "complete(-1)", "Previous completion", show=False, priority=True,
+                id="filter.complete_back"),
     ]
 
     class Cycled(Message):
@@ -76,7 +77,7 @@ class FilterBar(Vertical):
     FilterBar > #filter-message.error { color: $error; }
     """
 
-    BINDINGS = [Binding("escape", "close", "Close filter", show=False)]
+    BINDINGS = [Binding("escape", "close", "Close filter", show=False, id="filter.close")]
 
     class Submitted(Message):
         def __init__(self, text: str) -> None:

@@ -25,7 +25,7 @@ from ..columns import Column
 from ..store.entities import Run
 from ..store.search import ATTRIBUTE, METRIC
 from ..textfmt import STATUS_SYMBOLS, safe_text
-from .run_rows import RunRows
+from ..views.run_rows import RunRows
 
 NAME_MIN, NAME_MAX = 12, 36
 CELL_MIN, CELL_MAX = 6, 28
@@ -38,16 +38,16 @@ class RunsTable(ScrollView, can_focus=True):
     """Virtual, paged table of runs."""
 
     BINDINGS = [
-        Binding("up,k", "cursor(-1)", "Up", show=False),
-        Binding("down,j", "cursor(1)", "Down", show=False),
-        Binding("pageup,ctrl+b", "page(-1)", "Page up", show=False),
-        Binding("pagedown,ctrl+f", "page(1)", "Page down", show=False),
-        Binding("ctrl+u", "half_page(-1)", "Half page up", show=False),
-        Binding("ctrl+d", "half_page(1)", "Half page down", show=False),
-        Binding("home,g", "first", "First", show=False),
-        Binding("end,G", "last", "Last", show=False),
-        Binding("left,h", "column(-1)", "Column left", show=False),
-        Binding("right,l", "column(1)", "Column right", show=False),
+        Binding("up,k", "cursor(-1)", "Up", show=False, id="table.cursor_up"),
+        Binding("down,j", "cursor(1)", "Down", show=False, id="table.cursor_down"),
+        Binding("pageup,ctrl+b", "page(-1)", "Page up", show=False, id="table.page_up"),
+        Binding("pagedown,ctrl+f", "page(1)", "Page down", show=False, id="table.page_down"),
+        Binding("ctrl+u", "half_page(-1)", "Half page up", show=False, id="table.half_page_up"),
+        Binding("ctrl+d", "half_page(1)", "Half page down", show=False, id="table.half_page_down"),
+        Binding("home,g", "first", "First", show=False, id="table.first"),
+        Binding("end,G", "last", "Last", show=False, id="table.last"),
+        Binding("left,h", "column(-1)", "Column left", show=False, id="table.column_left"),
+        Binding("right,l", "column(1)", "Column right", show=False, id="table.column_right"),
     ]
 
     COMPONENT_CLASSES = {

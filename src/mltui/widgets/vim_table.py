@@ -9,12 +9,12 @@ from textual.widgets import DataTable
 
 class VimTable(DataTable):
     BINDINGS = [
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
-        Binding("g", "first", "First", show=False),
-        Binding("G", "last", "Last", show=False),
-        Binding("ctrl+d", "half_page(1)", "Half page down", show=False),
-        Binding("ctrl+u", "half_page(-1)", "Half page up", show=False),
+        Binding("j", "cursor_down", "Down", show=False, id="table.cursor_down"),
+        Binding("k", "cursor_up", "Up", show=False, id="table.cursor_up"),
+        Binding("g", "first", "First", show=False, id="table.first"),
+        Binding("G", "last", "Last", show=False, id="table.last"),
+        Binding("ctrl+d", "half_page(1)", "Half page down", show=False, id="table.half_page_down"),
+        Binding("ctrl+u", "half_page(-1)", "Half page up", show=False, id="table.half_page_up"),
     ]
 
     def on_mount(self) -> None:

@@ -1,0 +1,32 @@
+"""A registered model with its versions and the names of the runs behind them:
+what the versions screen shows, read in one go."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from ..store.base import BaseStore
+from ..store.entities import ModelVersion, RegisteredModel
+
+
+@dataclass
+class ModelView:
+    model: RegisteredModel
+    versions: list[ModelVersion]
+    run_names: dict[str, str]
+    """Run id -> name of the run that produced a version ('' when it is gone)."""
+
+
+def load_model_view(store: BaseStore, name: str, known: Mapping[str, str]) -> ModelView:
+    """The model, its versions, and the names of their source runs: the runs not in
+    ``known`` are read in one call (run names never change under a version)."""
+    model = store.get_registered_model(name)
+    versions = store.get_model_versions(name)
+    names = dict(known)
+    missing = list(dict.fromkeys(mv.run_id for mv in versions
+                                 if mv.run_id and mv.run_id not in names))
+    if missing:
+        found = store.get_runs(missing)
+        names.update({rid: found[rid].run_name if rid in found else "" for rid in missing})
+    return ModelView(model, versions, names)
