@@ -7,14 +7,29 @@ import re
 from dataclasses import dataclass, field
 
 from .store.search import ATTRIBUTE_KEYS_FOR_COMPLETION, quote_key
+from .store.search.terms import (
+    DATASET_COMPARATORS,
+    METRIC_COMPARATORS,
+    NUMERIC_ATTRIBUTE_COMPARATORS,
+    PARAM_COMPARATORS,
+    STRING_ATTRIBUTE_COMPARATORS,
+    TAG_COMPARATORS,
+)
 
 PREFIXES = ("metrics.", "params.", "tags.", "attributes.", "datasets.")
 _KIND = {"metrics": "metric", "params": "parameter", "tags": "tag", "attributes": "attribute"}
+# in the order a person reaches for them; the sets come from the grammar itself
+_OPERATOR_ORDER = ("=", "!=", ">", ">=", "<", "<=", "LIKE", "ILIKE", "IN", "NOT IN",
+                   "IS NULL", "IS NOT NULL")
 _OPERATORS = {
-    "metrics": [">", ">=", "<", "<=", "=", "!="],
-    "params": ["=", "!=", "LIKE", "ILIKE", "IS NULL", "IS NOT NULL"],
-    "tags": ["=", "!=", "LIKE", "ILIKE", "IS NULL", "IS NOT NULL"],
-    "attributes": ["=", "!=", "LIKE", "ILIKE", "IN", "NOT IN", ">", "<"],
+    prefix: [op for op in _OPERATOR_ORDER if op in allowed]
+    for prefix, allowed in (
+        ("metrics", METRIC_COMPARATORS),
+        ("params", PARAM_COMPARATORS),
+        ("tags", TAG_COMPARATORS),
+        ("attributes", STRING_ATTRIBUTE_COMPARATORS | NUMERIC_ATTRIBUTE_COMPARATORS),
+        ("datasets", DATASET_COMPARATORS),
+    )
 }
 # the word being typed: an identifier, possibly dotted and with a backticked key
 _TAIL = re.compile(r"([A-Za-z_][\w]*(?:\.(?:`[^`]*`?|[\w.]*))?)$")
