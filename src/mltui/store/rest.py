@@ -43,6 +43,24 @@ the REST API cannot give the same answer, this is what happens instead:
   are decoded to float nan / inf as ``sql.py`` decodes them.
 - ``Run.source_type`` and ``source_name`` are not part of the REST run info;
   they are empty (``Run.source`` still reads the ``mlflow.source.name`` tag).
+
+Older servers (tested against real MLflow 2.9.2 and 3.10.1 servers,
+``tests/test_old_servers.py``): every filter mltui builds itself (``LIKE
+'%'`` for "has a parent", ``tags.`mlflow.parentRunId` = 'id'`` for children,
+``attributes.run_id IN (...)``, ``name ILIKE`` and the prompt tag on registry
+searches) is accepted by all of them. What a server lacks is decided from its
+version (``GET /version``, asked once, only when a decision needs it; a server
+that does not say is treated as the newest):
+
+- ``IS NULL`` / ``IS NOT NULL`` (params and tags) need MLflow
+  :data:`IS_NULL_SINCE`: a filter using them is refused here, before it is
+  sent, with a line saying so ("This server runs MLflow 2.9.2; IS NULL needs
+  MLflow 3.11 or newer"), not with the server's "Invalid clause(s)".
+- Prompts need :data:`PROMPTS_SINCE`: older servers are not asked for them
+  (none can exist there).
+- Aliases need :data:`ALIASES_SINCE`: their endpoints answer 404 on older
+  servers, which is said in the same words.
+- ``get-history-bulk-interval`` and logged models are detected by their 404.
 """
 
 from __future__ import annotations
@@ -53,6 +71,7 @@ import posixpath
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
 from pathlib import PurePosixPath
 from urllib.parse import quote, unquote, urlparse, urlsplit, urlunsplit
 
@@ -96,9 +115,9 @@ from .registry_rules import (
     check_transition,
     check_version,
 )
-from .rest_client import ARTIFACTS_API, EndpointNotFound, RestClient
+from .rest_client import ARTIFACTS_API, EndpointNotFound, RestClient, Version, parse_version
 from .rest_top_level import TopLevelRuns
-from .search import compare, parse_filter, parse_order_by
+from .search import Clause, compare, parse_filter, parse_order_by
 
 MAX_FLOAT = 1.7976931348623157e308
 SEARCH_PAGE_MAX = 50_000
@@ -114,6 +133,55 @@ INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 VIEWS = {ViewType.ACTIVE: "ACTIVE_ONLY", ViewType.DELETED: "DELETED_ONLY", ViewType.ALL: "ALL"}
 PROMPT_FILTER = f"tags.`{PROMPT_TAG}` = 'true'"
 
+IS_NULL_SINCE: Version = (3, 11, 0)
+"""``IS NULL`` / ``IS NOT NULL`` on params and tags in run filters (older: HTTP 400)."""
+PROMPTS_SINCE: Version = (2, 21, 0)
+"""The prompt registry (prompts are registered models tagged ``mlflow.prompt.is_prompt``)."""
+ALIASES_SINCE: Version = (2, 3, 0)
+"""Registered model aliases (older servers have no ``registered-models/alias``)."""
+NULL_TESTS = ("IS NULL", "IS NOT NULL")
+
+
+# -- what an older server lacks ------------------------------------------------
+
+
+def release(version: Version) -> str:
+    """``(3, 11, 0)`` as people write it: ``3.11`` (``3.11.1`` keeps its patch)."""
+    major, minor, patch = version
+    return f"{major}.{minor}" + (f".{patch}" if patch else "")
+
+
+def older_than(server: str | None, since: Version) -> bool:
+    """True only when the server reported a version before ``since``; a server that
+    does not say is taken for a new one (its own errors still reach the person)."""
+    parsed = parse_version(server)
+    return parsed is not None and parsed < since
+
+
+def too_old(server: str, what: str, since: Version, verb: str = "needs") -> str:
+    """The one line that says why a feature is missing (``verb``: "need" after a plural)."""
+    return f"This server runs MLflow {server}; {what} {verb} MLflow {release(since)} or newer"
+
+
+@lru_cache(maxsize=256)
+def _null_tests(filter_string: str) -> tuple[Clause, ...]:
+    # parsed again for every page of a scan: keep the answer
+    return tuple(c for c in parse_filter(filter_string) if c.comparator in NULL_TESTS)
+
+
+def unsupported_filter(filter_string: str, server: str | None) -> InvalidSearch | None:
+    """Why a server of version ``server`` would reject a filter mltui's grammar
+    accepts, pointing at the first clause it lacks (None: it would accept it)."""
+    if not filter_string or "NULL" not in filter_string.upper():
+        return None
+    clauses = _null_tests(filter_string)
+    if not clauses or not older_than(server, IS_NULL_SINCE):
+        return None
+    first = clauses[0]
+    return InvalidSearch(
+        too_old(str(server), first.comparator, IS_NULL_SINCE), position=first.start,
+        text=filter_string,
+    )
 
 
 # -- decoding ------------------------------------------------------------------
@@ -311,6 +379,33 @@ class RestStore(BaseStore):
     def close(self) -> None:
         self.http.close()
 
+    @property
+    def server_version(self) -> str | None:
+        """The MLflow version the server reports (None: it does not say); the first
+        read asks the server, so read it in a worker."""
+        return self.http.server_version()
+
+    def check_filter(self, filter_string: str) -> InvalidSearch | None:
+        """Why this server would reject a run filter that MLflow's newest grammar
+        accepts (None: it would not). Asks the server's version only when the
+        filter uses something older servers lack."""
+        if not filter_string or "NULL" not in filter_string.upper():
+            return None  # the common case: no parse, no version
+        if not _null_tests(filter_string):
+            return None
+        return unsupported_filter(filter_string, self.server_version)
+
+    def _older_than(self, since: Version) -> bool:
+        return older_than(self.server_version, since)
+
+    def _lacking(self, exc: EndpointNotFound, what: str, since: Version) -> StoreError:
+        """An endpoint's 404 in words, when the server's version explains it
+        (``what`` is plural)."""
+        server = self.server_version
+        if server is not None and older_than(server, since):
+            return StoreError(too_old(server, what, since, "need"))
+        return exc
+
     def _call(self, method: str, endpoint: str, **kwargs) -> dict:
         return self.http.call(method, endpoint, **kwargs)
 
@@ -375,6 +470,9 @@ class RestStore(BaseStore):
         limit: int,
     ) -> list[Run]:
         """Up to ``limit`` runs from ``offset`` (several requests past 50,000)."""
+        problem = self.check_filter(filter_string)
+        if problem is not None:
+            raise problem
         runs: list[Run] = []
         while len(runs) < limit:
             want = min(SEARCH_PAGE_MAX, limit - len(runs))
@@ -802,12 +900,20 @@ class RestStore(BaseStore):
         """Every version of one model (a prompt's versions too)."""
         literal = _quoted(name)
         if literal is None:
-            everything = self._search_versions(None) + self._search_versions(PROMPT_FILTER)
+            everything = self._search_versions(None)
+            if self._prompts_possible():
+                everything += self._search_versions(PROMPT_FILTER)
             return [v for v in everything if v.name == name]
         found = self._search_versions(f"name = {literal}")
-        if not found:  # MLflow hides a prompt's versions unless asked for them
+        if not found and self._prompts_possible():
+            # MLflow hides a prompt's versions unless asked for them
             found = self._search_versions(_and(f"name = {literal}", PROMPT_FILTER))
         return [v for v in found if v.name == name]
+
+    def _prompts_possible(self) -> bool:
+        """False on a server older than the prompt registry: no prompt exists there,
+        so asking for prompts would only cost requests."""
+        return not self._older_than(PROMPTS_SINCE)
 
     @staticmethod
     def _count_versions(model: RegisteredModel, versions: Iterable[ModelVersion]) -> None:
@@ -831,7 +937,7 @@ class RestStore(BaseStore):
                 name_filter = f"name ILIKE {literal}"
         models = self._search_models(name_filter)
         versions = self._search_versions(name_filter)
-        if include_prompts:
+        if include_prompts and self._prompts_possible():
             models += self._search_models(_and(name_filter, PROMPT_FILTER))
             versions += self._search_versions(_and(name_filter, PROMPT_FILTER))
         if local_like is not None:
@@ -896,6 +1002,8 @@ class RestStore(BaseStore):
             )
         except (ResourceNotFound, InvalidValue):
             raise ResourceNotFound(f"Registered model alias {alias} not found.") from None
+        except EndpointNotFound as exc:
+            raise self._lacking(exc, "aliases", ALIASES_SINCE) from None
         return _version(data.get("model_version") or {})
 
     def list_logged_models(self, experiment_id: str) -> list[LoggedModel]:
@@ -971,11 +1079,14 @@ class RestStore(BaseStore):
                     f"{'nothing' if current is None else f'v{current}'} (changed since shown); "
                     "nothing was written"
                 )
-        self._call(
-            "POST",
-            "registered-models/alias",
-            body={"name": name, "alias": alias, "version": str(version)},
-        )
+        try:
+            self._call(
+                "POST",
+                "registered-models/alias",
+                body={"name": name, "alias": alias, "version": str(version)},
+            )
+        except EndpointNotFound as exc:
+            raise self._lacking(exc, "aliases", ALIASES_SINCE) from None
 
     def delete_alias(self, name: str, alias: str, expected_version=ANY) -> None:
         check_alias(alias, for_set=False)
@@ -985,7 +1096,10 @@ class RestStore(BaseStore):
             raise ConflictError(f"Alias @{alias} changed since it was shown; nothing was written")
         if current is None:
             return  # as the SQL backend: deleting a missing alias changes nothing
-        self._call("DELETE", "registered-models/alias", body={"name": name, "alias": alias})
+        try:
+            self._call("DELETE", "registered-models/alias", body={"name": name, "alias": alias})
+        except EndpointNotFound as exc:
+            raise self._lacking(exc, "aliases", ALIASES_SINCE) from None
 
     def set_model_tag(self, name: str, key: str, value: str) -> None:
         check_tag(key, value)

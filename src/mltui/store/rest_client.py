@@ -30,6 +30,12 @@ endpoint the server lacks, MLflow's ``error_code`` payloads mapped to
 ResourceNotFound / InvalidValue / ..., and HTML or garbage where JSON was
 expected to a :class:`RemoteError` that says so.
 
+The server's MLflow version comes from ``GET /version``, which MLflow's
+server answers beside ``/health`` with plain text (``2.9.2``, ``3.10.1``; as
+``text/html``), asked at most once and only when a decision needs it
+(:meth:`RestClient.server_version`); a server without the route is a server
+that does not say.
+
 The client is thread-safe (the UI calls the store from several worker
 threads) and does no I/O until the first request.
 """
@@ -71,6 +77,12 @@ DEFAULT_BACKOFF_FACTOR = 0.25
 DEFAULT_BACKOFF_JITTER = 0.1
 AUTH_HINT = "check MLFLOW_TRACKING_USERNAME/PASSWORD or TOKEN"
 WORKSPACE_HEADER = "X-MLFLOW-WORKSPACE"
+VERSION_PATH = "/version"
+
+Version = tuple[int, int, int]
+"""An MLflow release as (major, minor, patch)."""
+
+_VERSION_RE = re.compile(r"v?(\d+)\.(\d+)(?:\.(\d+))?(?:[.+\-]?[0-9A-Za-z][0-9A-Za-z.+\-]*)?")
 
 
 class EndpointNotFound(RemoteError):
@@ -93,6 +105,22 @@ _ERROR_CODES: dict[str, type[StoreError]] = {
     "CUSTOMER_UNAUTHORIZED": AuthError,
     "ENDPOINT_NOT_FOUND": EndpointNotFound,
 }
+
+
+def parse_version(text: str | None) -> Version | None:
+    """The release in a ``/version`` answer: ``2.9.2``, ``3.11.0rc0``, ``3.12.0.dev0``,
+    ``2.9.2+custom``; None for anything else (an HTML page, JSON, an empty body).
+
+    A pre-release or dev build counts as its release: features land before the
+    release candidate, and if a dev build lacks one the server's own error still
+    reaches the person."""
+    if not text:
+        return None
+    match = _VERSION_RE.fullmatch(text.strip())
+    if match is None:
+        return None
+    major, minor, patch = match.groups()
+    return int(major), int(minor), int(patch or 0)
 
 
 def one_line(text: str, limit: int = 300) -> str:
@@ -243,6 +271,10 @@ class RestClient:
         self._client: httpx.Client | None = None
         self._lock = threading.Lock()
         self._closed = False
+        self._version: str | None = None
+        self._version_known = False
+        """True once ``/version`` answered (with a version or with a definite no)."""
+        self._version_lock = threading.Lock()
 
     # lifecycle -----------------------------------------------------------
     def _http(self) -> httpx.Client:
@@ -366,6 +398,30 @@ class RestClient:
             except (TypeError, ValueError, IndexError, OverflowError):
                 return default
         return min(MAX_RETRY_AFTER, max(0.0, seconds))
+
+    def server_version(self) -> str | None:
+        """The MLflow version the server reports (``"2.9.2"``), or None when it does
+        not say: no ``/version`` route (404), a proxy's page, or it cannot be reached.
+
+        Asked once, without retries: a definite answer (a version, or a status that
+        is not 401/403) is kept for the client's life; a network or auth failure is
+        not, and the request that needed the version reports that failure itself."""
+        if self._version_known:
+            return self._version
+        with self._version_lock:
+            if self._version_known:
+                return self._version
+            try:
+                response = self._http().get(VERSION_PATH)
+            except (httpx.HTTPError, StoreError):
+                return None
+            if response.status_code in (401, 403):
+                return None
+            text = response.text if len(response.content) < 200 else ""
+            ok = response.status_code == 200 and parse_version(text) is not None
+            self._version = text.strip() if ok else None
+            self._version_known = True
+            return self._version
 
     # decoding ------------------------------------------------------------
     def decode(self, response: httpx.Response, path: str) -> dict:
@@ -523,5 +579,7 @@ __all__ = [
     "EndpointNotFound",
     "RestClient",
     "Settings",
+    "Version",
     "one_line",
+    "parse_version",
 ]
