@@ -1,6 +1,6 @@
-"""Real servers for tests: ``mlflow server`` and a throwaway PostgreSQL.
+"""Real servers for tests: ``mlflow server``, a throwaway PostgreSQL and MariaDB.
 
-Both run as child processes on 127.0.0.1 on a free port and are stopped (and
+All run as child processes on 127.0.0.1 on a free port and are stopped (and
 their files deleted) by whoever started them; the session fixtures in
 ``conftest.py`` and ``test_rest_store.py`` do that at the end of the session.
 
@@ -12,6 +12,10 @@ PostgreSQL tests skip. Once the binaries are there, a server that fails to
 start is a test failure, with its log. ``initdb`` refuses to run as root:
 as root the server runs as the ``postgres`` system user (made by the Debian
 package), else as ``nobody``, in a temporary folder that user owns.
+
+MariaDB (for MLflow's MySQL stores): the same rules, with ``mariadbd`` and
+``mariadb-install-db`` from ``apt-get install mariadb-server`` (found by
+:func:`find_mariadb_bin`), run as the ``mysql`` system user when root.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import contextlib
 import glob
 import os
 import pwd
+import re
 import shutil
 import signal
 import socket
@@ -29,11 +34,14 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 import httpx
 
 PG_BIN_ENV = "MLTUI_TEST_PG_BIN"
 """A folder holding ``initdb`` and ``postgres``, if not found by :func:`find_postgres_bin`."""
+MARIADB_BIN_ENV = "MLTUI_TEST_MARIADB_BIN"
+"""A folder holding ``mariadbd`` and ``mariadb-install-db``, if not found otherwise."""
 
 
 def free_port() -> int:
@@ -51,6 +59,66 @@ class ServerError(RuntimeError):
     """A server that should have started did not; the message holds its log."""
 
 
+def _unprivileged_owner(system_user: str) -> pwd.struct_passwd | None:
+    """Who runs a database server that refuses root: None when not root, else
+    ``system_user`` (made by the distribution's package) or ``nobody``."""
+    if os.geteuid() != 0:
+        return None
+    for name in (system_user, "nobody"):
+        try:
+            return pwd.getpwnam(name)
+        except KeyError:
+            continue
+    raise ServerError(f"Running as root and neither '{system_user}' nor 'nobody' exists")
+
+
+def _reachable_tmp(owner: pwd.struct_passwd | None) -> str | None:
+    """A temporary folder the server's user can reach (every parent searchable)."""
+    if owner is None:
+        return None
+    for base in (tempfile.gettempdir(), "/tmp", "/var/tmp", "/dev/shm"):
+        path = Path(base).resolve()
+        if path.is_dir() and all(os.stat(p).st_mode & 0o001 for p in [path, *path.parents]):
+            return str(path)
+    return None
+
+
+def _as_owner(owner: pwd.struct_passwd | None, home: Path) -> dict:
+    """``subprocess`` arguments that run a command as ``owner`` (nothing when None)."""
+    if owner is None:
+        return {}
+    env = {
+        "HOME": str(home),
+        "USER": owner.pw_name,
+        "LC_ALL": "C",
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+    }
+    return {
+        "user": owner.pw_uid,
+        "group": owner.pw_gid,
+        "extra_groups": [],
+        "env": env,
+        "cwd": str(home),
+    }
+
+
+def _run_as(owner: pwd.struct_passwd | None, home: Path, args, timeout: float) -> str:
+    """Run a server's tool as ``owner``; its output, or :class:`ServerError` with it."""
+    kwargs = _as_owner(owner, home)
+    kwargs.setdefault("env", {**os.environ, "LC_ALL": "C"})
+    try:
+        done = subprocess.run(
+            list(args), capture_output=True, text=True, timeout=timeout, **kwargs
+        )
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise ServerError(f"{' '.join(args)} could not run: {exc}") from exc
+    if done.returncode != 0:
+        raise ServerError(
+            f"{' '.join(args)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}"
+        )
+    return done.stdout
+
+
 # -- mlflow server -----------------------------------------------------------------------
 
 
@@ -63,7 +131,10 @@ class MlflowServer:
     """
 
     def __init__(self, root: Path, backend_uri: str | None = None, *,
-                 app_name: str | None = None, env: dict[str, str] | None = None):
+                 app_name: str | None = None, env: dict[str, str] | None = None,
+                 python: str | None = None):
+        self.python = python or sys.executable
+        """The interpreter whose mlflow serves (another venv for an older MLflow)."""
         self.app_name = app_name
         """``basic-auth`` for MLflow's own authentication app."""
         self.extra_env = dict(env or {})
@@ -82,7 +153,7 @@ class MlflowServer:
         self.log = open(self.root / "server.log", "wb")  # noqa: SIM115
         self.proc = subprocess.Popen(
             [
-                sys.executable,
+                self.python,
                 "-m",
                 "mlflow",
                 "server",
@@ -217,19 +288,10 @@ class PostgresServer:
         self.port = free_port()
         self.host = "127.0.0.1"
         self.proc: subprocess.Popen | None = None
-        self.owner: pwd.struct_passwd | None = None
-        if os.geteuid() == 0:
-            # initdb and postgres refuse root: run them as an unprivileged user
-            for name in ("postgres", "nobody"):
-                try:
-                    self.owner = pwd.getpwnam(name)
-                    break
-                except KeyError:
-                    continue
-            else:
-                raise ServerError("Running as root and neither 'postgres' nor 'nobody' exists")
+        # initdb and postgres refuse root: as root, run them as an unprivileged user
+        self.owner = _unprivileged_owner("postgres")
         # not under pytest's tmp dir: that is private to the user running pytest
-        self.root = Path(tempfile.mkdtemp(prefix="mltui-pg-", dir=self._base_dir()))
+        self.root = Path(tempfile.mkdtemp(prefix="mltui-pg-", dir=_reachable_tmp(self.owner)))
         self.data = self.root / "data"
         self.socket_dir = self.root / "socket"
         self.logfile = self.root / "postgres.log"
@@ -239,48 +301,12 @@ class PostgresServer:
                 os.chown(path, self.owner.pw_uid, self.owner.pw_gid)
         os.chmod(self.root, 0o700)
 
-    def _base_dir(self) -> str | None:
-        """A temporary folder the server's user can reach (every parent searchable)."""
-        if self.owner is None:
-            return None
-        for base in (tempfile.gettempdir(), "/tmp", "/var/tmp", "/dev/shm"):
-            path = Path(base).resolve()
-            if path.is_dir() and all(os.stat(p).st_mode & 0o001 for p in [path, *path.parents]):
-                return str(path)
-        return None
-
     # processes run as the owner ---------------------------------------------------------
     def _as_owner(self) -> dict:
-        if self.owner is None:
-            return {}
-        env = {
-            "HOME": str(self.root),
-            "USER": self.owner.pw_name,
-            "LC_ALL": "C",
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        }
-        return {
-            "user": self.owner.pw_uid,
-            "group": self.owner.pw_gid,
-            "extra_groups": [],
-            "env": env,
-            "cwd": str(self.root),
-        }
+        return _as_owner(self.owner, self.root)
 
     def _run(self, *args: str, timeout: float = 120) -> str:
-        kwargs = self._as_owner()
-        kwargs.setdefault("env", {**os.environ, "LC_ALL": "C"})
-        try:
-            done = subprocess.run(
-                list(args), capture_output=True, text=True, timeout=timeout, **kwargs
-            )
-        except (OSError, subprocess.SubprocessError) as exc:
-            raise ServerError(f"{' '.join(args)} could not run: {exc}") from exc
-        if done.returncode != 0:
-            raise ServerError(
-                f"{' '.join(args)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}"
-            )
-        return done.stdout
+        return _run_as(self.owner, self.root, args, timeout)
 
     def start(self, timeout: float = 60) -> None:
         self._run(
@@ -407,6 +433,267 @@ class PostgresServer:
             conn.execute(
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname))
             )
+
+    def __enter__(self):
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+# -- MariaDB (MySQL) -----------------------------------------------------------------------
+
+
+class MariaDBBinaries(NamedTuple):
+    server: Path
+    """``mariadbd`` (``/usr/sbin`` on Debian, not on a user's ``PATH``)."""
+    install_db: Path
+    """``mariadb-install-db``, which makes the system tables of a new data folder."""
+
+
+def find_mariadb_bin() -> MariaDBBinaries | None:
+    """``mariadbd`` and ``mariadb-install-db``: from ``$MLTUI_TEST_MARIADB_BIN``, ``PATH``,
+    then the usual folders (older packages name them ``mysqld`` / ``mysql_install_db``)."""
+    folders: list[Path] = []
+    if os.environ.get(MARIADB_BIN_ENV):
+        folders.append(Path(os.environ[MARIADB_BIN_ENV]))
+    folders += [Path(p) for p in os.environ.get("PATH", "").split(os.pathsep) if p]
+    folders += [Path(p) for p in ("/usr/sbin", "/usr/bin", "/usr/local/sbin", "/usr/local/bin",
+                                  "/usr/local/mysql/bin", "/opt/homebrew/bin")]
+
+    def first(*names: str) -> Path | None:
+        for folder in folders:
+            for name in names:
+                if (folder / name).is_file() and os.access(folder / name, os.X_OK):
+                    return folder / name
+        return None
+
+    server = first("mariadbd", "mysqld")
+    install_db = first("mariadb-install-db", "mysql_install_db")
+    if server is None or install_db is None:
+        return None
+    return MariaDBBinaries(server, install_db)
+
+
+class MariaDBServer:
+    """A MariaDB server with its data in a temporary folder, for one test session.
+
+    ``mariadb-install-db`` makes a root user with no password (``127.0.0.1`` and
+    the socket only); ``mariadbd`` listens on a free port of 127.0.0.1 with
+    durability off (no log flush at commit, no doublewrite, no binary log) and
+    utf8mb4 as its character set. :meth:`stop` kills it and deletes every file.
+    Databases are utf8mb4 (MLflow's own MySQL setups ask for ``charset=utf8mb4``),
+    with a binary collation by default so that names compare exactly; a database
+    can take another collation (the parity suite also checks MariaDB's default,
+    case-insensitive one).
+    """
+
+    USER = "root"
+    CHARSET = "utf8mb4"
+    COLLATION = "utf8mb4_bin"
+
+    def __init__(self, binaries: MariaDBBinaries):
+        self.binaries = binaries
+        self.port = free_port()
+        self.host = "127.0.0.1"
+        self.proc: subprocess.Popen | None = None
+        # mariadbd refuses root without --user=root: as root, run it as the package's user
+        self.owner = _unprivileged_owner("mysql")
+        self.root = Path(tempfile.mkdtemp(prefix="mltui-mariadb-", dir=_reachable_tmp(self.owner)))
+        self.data = self.root / "data"
+        self.socket = self.root / "mariadb.sock"
+        self.logfile = self.root / "mariadb.log"
+        if self.owner is not None:
+            os.chown(self.root, self.owner.pw_uid, self.owner.pw_gid)
+        os.chmod(self.root, 0o700)
+
+    # server-wide settings, for mariadb-install-db (which starts a bootstrap server) too
+    _SETTINGS = (
+        "--innodb-buffer-pool-size=64M",
+        "--innodb-log-file-size=16M",
+        "--innodb-flush-log-at-trx-commit=0",
+        "--innodb-doublewrite=0",
+        # io_uring / libaio are refused in some containers; the tests do little I/O
+        "--innodb-use-native-aio=0",
+        "--skip-log-bin",
+        "--skip-name-resolve",
+        f"--character-set-server={CHARSET}",
+        f"--collation-server={COLLATION}",
+    )
+
+    def _run(self, *args: str, timeout: float = 120) -> str:
+        return _run_as(self.owner, self.root, args, timeout)
+
+    def start(self, timeout: float = 60) -> None:
+        self._run(
+            str(self.binaries.install_db),
+            "--no-defaults",  # never the machine's /etc/mysql settings
+            f"--datadir={self.data}",
+            "--auth-root-authentication-method=normal",  # root without password
+            "--skip-test-db",
+            *self._SETTINGS,
+        )
+        for attempt in range(3):
+            self._launch()
+            try:
+                self._wait_ready(timeout)
+                return
+            except ServerError:
+                if attempt == 2 or "already in use" not in self.log_tail():
+                    raise
+                self.port = free_port()  # somebody took the port meanwhile: another one
+
+    def _launch(self) -> None:
+        kwargs = _as_owner(self.owner, self.root)
+        kwargs.setdefault("env", {**os.environ, "LC_ALL": "C"})
+        # without --log-error the server logs to stderr, which is this file
+        log = open(self.logfile, "wb")  # noqa: SIM115
+        try:
+            command = [
+                str(self.binaries.server),
+                "--no-defaults",
+                f"--datadir={self.data}",
+                f"--socket={self.socket}",
+                f"--pid-file={self.root / 'mariadb.pid'}",
+                f"--bind-address={self.host}",
+                f"--port={self.port}",
+                "--max-connections=300",
+                *self._SETTINGS,
+            ]
+            self.proc = subprocess.Popen(
+                command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, **kwargs
+            )
+        except OSError as exc:
+            raise ServerError(f"cannot start {self.binaries.server}: {exc}") from exc
+        finally:
+            log.close()
+
+    def _wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise ServerError(f"mariadbd exited ({self.proc.returncode}):\n{self.log_tail()}")
+            try:
+                with contextlib.closing(self.connect()):
+                    return
+            except Exception:  # not accepting connections yet
+                time.sleep(0.1)
+        raise ServerError(f"mariadbd not ready after {timeout} s:\n{self.log_tail()}")
+
+    def log_tail(self) -> str:
+        try:
+            return self.logfile.read_text(errors="replace")[-3000:]
+        except OSError as exc:
+            return f"(no log: {exc})"
+
+    def stop(self) -> None:
+        """Kill the server and delete its folder."""
+        if self.proc is not None and self.proc.poll() is None:
+            try:
+                # SIGKILL at once: a clean InnoDB shutdown flushes files about to be deleted
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(10)
+            except ProcessLookupError:
+                pass
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    # databases ------------------------------------------------------------------------
+    def connect(self, database: str | None = None):
+        """A PyMySQL connection as root, in autocommit mode."""
+        import pymysql
+
+        return pymysql.connect(
+            host=self.host,
+            port=self.port,
+            user=self.USER,
+            database=database,
+            charset=self.CHARSET,
+            autocommit=True,
+            connect_timeout=5,
+        )
+
+    def uri(self, dbname: str) -> str:
+        """The SQLAlchemy / MLflow URI of one database (PyMySQL driver)."""
+        return (
+            f"mysql+pymysql://{self.USER}@{self.host}:{self.port}/{dbname}"
+            f"?charset={self.CHARSET}"
+        )
+
+    @staticmethod
+    def _quote(name: str) -> str:
+        if not name or "`" in name:
+            raise ValueError(f"not a database name for tests: {name!r}")
+        return f"`{name}`"
+
+    def create_database(self, dbname: str, template: str | None = None, *,
+                        collation: str = COLLATION) -> str:
+        """Create ``dbname`` (empty, or a copy of ``template``) and return its URI.
+
+        MySQL has no ``CREATE DATABASE ... TEMPLATE``: a copy is made in the server,
+        table by table (``SHOW CREATE TABLE``, then ``INSERT ... SELECT``), with the
+        template's triggers. About 0.3 s for MLflow's 65 tables (a ``mariadb-dump``
+        piped into ``mariadb`` takes 0.4 s). The copy's tables take ``collation``
+        (MLflow sets none per column), so one build serves both a case-sensitive
+        database and one with MariaDB's default, case-insensitive collation."""
+        new = self._quote(dbname)
+        with contextlib.closing(self.connect()) as conn, conn.cursor() as cur:
+            cur.execute(
+                f"CREATE DATABASE {new} CHARACTER SET {self.CHARSET} COLLATE {collation}"
+            )
+            if template:
+                self._copy_tables(cur, template, dbname, collation)
+        return self.uri(dbname)
+
+    def _copy_tables(self, cur, source: str, dest: str, collation: str) -> None:
+        src, new = self._quote(source), self._quote(dest)
+        cur.execute(
+            "SELECT table_name FROM information_schema.tables "
+            "WHERE table_schema = %s AND table_type = 'BASE TABLE'",
+            (source,),
+        )
+        tables = [name for (name,) in cur.fetchall()]
+        if not tables:
+            raise ServerError(f"template database {source!r} has no tables")
+        cur.execute(f"USE {new}")
+        # tables in any order, each copied whole: the foreign keys hold at the end
+        cur.execute("SET SESSION foreign_key_checks = 0")
+        # MLflow's Default experiment has id 0, which MySQL's AUTO_INCREMENT would
+        # renumber (MLflow and mariadb-dump set the same mode)
+        cur.execute("SET SESSION sql_mode = CONCAT(@@sql_mode, ',NO_AUTO_VALUE_ON_ZERO')")
+        try:
+            for table in tables:
+                cur.execute(f"SHOW CREATE TABLE {src}.{self._quote(table)}")
+                ddl = re.sub(r"\bCOLLATE=\w+", f"COLLATE={collation}", cur.fetchone()[1])
+                cur.execute(ddl)  # keeps AUTO_INCREMENT where it was
+                cur.execute(
+                    f"INSERT INTO {new}.{self._quote(table)} "
+                    f"SELECT * FROM {src}.{self._quote(table)}"
+                )
+            cur.execute(f"SHOW TRIGGERS FROM {src}")
+            for trigger in [row[0] for row in cur.fetchall()]:
+                cur.execute(f"SHOW CREATE TRIGGER {src}.{self._quote(trigger)}")
+                cur.execute(cur.fetchone()[2])
+        finally:
+            cur.execute("SET SESSION foreign_key_checks = 1")
+
+    def drop_database(self, dbname: str) -> None:
+        """Drop ``dbname``, closing whatever connections it still has (a connection
+        inside a transaction would make DROP wait for its lock)."""
+        with contextlib.closing(self.connect()) as conn, conn.cursor() as cur:
+            cur.execute(
+                "SELECT id FROM information_schema.processlist "
+                "WHERE db = %s AND id != CONNECTION_ID()",
+                (dbname,),
+            )
+            for (conn_id,) in cur.fetchall():
+                with contextlib.suppress(Exception):  # gone meanwhile
+                    cur.execute(f"KILL CONNECTION {int(conn_id)}")
+            cur.execute(f"DROP DATABASE IF EXISTS {self._quote(dbname)}")
 
     def __enter__(self):
         try:

@@ -1,4 +1,5 @@
-"""One store suite, run on every backend: sqlite, file (mlruns), REST and PostgreSQL.
+"""One store suite, run on every backend: sqlite, file (mlruns), REST, PostgreSQL and
+MySQL (a MariaDB server).
 
 Each backend holds the store ``tests/builders.py`` made with the real mlflow
 client (``backend`` / ``writable_backend`` in ``conftest.py``). Every read is
@@ -20,10 +21,16 @@ Documented differences, asserted here rather than skipped:
   +/-1.797e308, which ``MlflowClient`` returns; mltui shows +/-inf everywhere.
 - Registry timestamps follow each backend's MLflow store (the twin comparison
   checks it write by write, the file store included).
+- MySQL: the suite's databases are utf8mb4 with a binary (case-sensitive)
+  collation. MariaDB's default collation (``utf8mb4_general_ci``) compares text
+  case-insensitively where MLflow does not add ``BINARY``: experiment and model
+  names, aliases. The searches and names are compared on such a copy too
+  (``mysql_ci_world``), and mltui answers as MLflow does there.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import os
@@ -119,9 +126,9 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
-@pytest.fixture(scope="module")
-def world(backend):
-    """Per backend: an open mltui store, MlflowClient, experiment ids, run ids by name."""
+@contextlib.contextmanager
+def open_world(backend):
+    """An open mltui store, MlflowClient, experiment ids, run ids by name."""
     client = backend.client()
     experiment_ids = [
         e.experiment_id for e in client.search_experiments(view_type=MlflowViewType.ALL)
@@ -132,14 +139,23 @@ def world(backend):
     ids = {r.info.run_name: r.info.run_id for r in everything}
     assert len(ids) == len(everything) > 15
     store = backend.open()
-    yield {
-        "backend": backend,
-        "client": client,
-        "store": store,
-        "experiment_ids": experiment_ids,
-        "ids": ids,
-    }
-    store.close()
+    try:
+        yield {
+            "backend": backend,
+            "client": client,
+            "store": store,
+            "experiment_ids": experiment_ids,
+            "ids": ids,
+        }
+    finally:
+        store.close()
+
+
+@pytest.fixture(scope="module")
+def world(backend):
+    """Per backend: see :func:`open_world`."""
+    with open_world(backend) as opened:
+        yield opened
 
 
 # -- experiments -----------------------------------------------------------------------------
@@ -1150,6 +1166,94 @@ def test_invalid_and_missing_write_nothing(writable_backend):
     assert registry_state(client) == before
 
 
+# -- MySQL with MariaDB's default, case-insensitive collation ---------------------------------
+
+MYSQL_CI_COLLATION = "utf8mb4_general_ci"
+"""What ``CREATE DATABASE mlflow`` gives on MariaDB (MySQL 8: utf8mb4_0900_ai_ci)."""
+
+
+@pytest.fixture(scope="module")
+def mysql_ci_world(request):
+    """The builders' store on MariaDB, copied into tables of the default collation."""
+    from conftest import Backend
+
+    stores = request.getfixturevalue("mysql_stores")
+    name = "mltui_built_ci"
+    uri = stores.fresh_copy(name, collation=MYSQL_CI_COLLATION)
+    try:
+        with open_world(Backend("mysql", uri)) as opened:
+            yield opened
+    finally:
+        stores.drop(name)
+
+
+# where a case-insensitive comparison would find more than MLflow's BINARY twin does
+MIXED_CASE_SEARCHES = [
+    ("params.optimizer = 'sgd'", []),
+    ("params.optimizer != 'SGD'", []),
+    ("params.optimizer LIKE 'S%'", []),
+    ("params.optimizer ILIKE 's%'", []),
+    ("params.optimizer IN ('SGD', 'ADAM')", []),
+    ("params.optimizer NOT IN ('sgd')", []),
+    ("tags.owner = 'bob'", ["tags.owner"]),
+    ("attributes.run_name = 'CHILD-1'", []),
+    ("attributes.run_name LIKE 'Child%'", []),
+    ("attributes.status = 'finished'", []),
+    ("", ["params.optimizer", "attributes.run_name DESC"]),
+    ("", ["tags.owner DESC", "params.optimizer"]),
+]
+
+
+@pytest.mark.parametrize(
+    ("filter_string", "order_by"),
+    [*MIXED_CASE_SEARCHES, *((f, []) for f in VALID_FILTERS),
+     *((f, []) for f in INVALID_FILTERS), *(("", o) for o in ORDER_BYS)],
+    ids=_id,
+)
+def test_mysql_ci_search(mysql_ci_world, filter_string, order_by):
+    assert_same_search(mysql_ci_world, filter_string, order_by)
+
+
+def _outcome(call):
+    """What a call gave, or which kind of "not found" it raised (either side's)."""
+    try:
+        return call()
+    except (ResourceNotFound, MlflowException):
+        return "not found"
+
+
+def test_mysql_ci_names(mysql_ci_world):
+    """Names that differ only in case: found by MLflow on such a database, and so by
+    mltui (neither adds BINARY to an exact name lookup)."""
+    store, client = mysql_ci_world["store"], mysql_ci_world["client"]
+
+    def exp(e):
+        return None if e is None else e.experiment_id
+
+    # the copy does compare case-insensitively (else this test would prove nothing)
+    sweep = client.get_experiment_by_name("sweep").experiment_id
+    assert exp(client.get_experiment_by_name("SWEEP")) == sweep
+    for name in ("sweep", "SWEEP", "Edge Cases", "nothing"):
+        assert exp(store.get_experiment_by_name(name)) == exp(client.get_experiment_by_name(name))
+    for name in ("fraud-detector", "FRAUD-DETECTOR", "Churn-Model"):
+        ours = _outcome(lambda n=name: store.get_registered_model(n).name)
+        assert ours == _outcome(lambda n=name: client.get_registered_model(n).name), name
+        for alias in ("champion", "CHAMPION"):
+            ours = _outcome(lambda n=name, a=alias: store.get_model_version_by_alias(n, a).version)
+            theirs = _outcome(
+                lambda n=name, a=alias: int(client.get_model_version_by_alias(n, a).version)
+            )
+            assert ours == theirs, (name, alias)
+    for pattern in ("FRAUD%", "%MODEL", "fraud%"):
+        assert [m.name for m in store.search_registered_models(pattern)] == sorted(
+            m.name for m in client.search_registered_models(f"name ILIKE '{pattern}'")
+        )
+    ids = mysql_ci_world["experiment_ids"]
+    for text in ("params.optimizer = 'sgd'", "tags.kind = 'CHILD'"):
+        expected = client.search_runs(ids, text, MlflowViewType.ALL, 1000)
+        assert store.count_runs(ids, text, ViewType.ALL) == len(expected)
+
+
 # -- the test servers themselves -------------------------------------------------------------
 
 
@@ -1169,3 +1273,34 @@ def test_a_postgres_that_cannot_start_fails_loudly():
         assert not server.root.exists()
     finally:
         shutil.rmtree(bindir, ignore_errors=True)
+
+
+def test_a_mariadb_that_cannot_start_fails_loudly():
+    """As for PostgreSQL: broken binaries give an error with their output, and the
+    server's folder is gone afterwards."""
+    from servers import MariaDBBinaries, MariaDBServer
+
+    bindir = Path(tempfile.mkdtemp(prefix="mltui-fake-mariadb-"))
+    try:
+        os.chmod(bindir, 0o755)
+        for name in ("mariadb-install-db", "mariadbd"):
+            tool = bindir / name
+            tool.write_text("#!/bin/sh\necho 'mariadb: broken on purpose' >&2\nexit 3\n")
+            tool.chmod(tool.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+        server = MariaDBServer(MariaDBBinaries(bindir / "mariadbd", bindir / "mariadb-install-db"))
+        with pytest.raises(ServerError, match="broken on purpose"), server:
+            pass
+        assert not server.root.exists()
+    finally:
+        shutil.rmtree(bindir, ignore_errors=True)
+
+
+@pytest.mark.parametrize("ci", ["true", ""])
+def test_missing_server_binaries_fail_under_ci(monkeypatch, ci):
+    """No silent skips in CI: a server the tests need and cannot find fails them there."""
+    from conftest import server_missing
+
+    monkeypatch.setenv("CI", ci)
+    expected = pytest.fail.Exception if ci else pytest.skip.Exception
+    with pytest.raises(expected, match="not found"):
+        server_missing("MariaDB server binaries not found")

@@ -8,6 +8,7 @@ code asks :meth:`Schema.has` before using what may be missing.
 
 from __future__ import annotations
 
+import copy
 import os
 import threading
 from pathlib import Path
@@ -122,6 +123,19 @@ def safe_uri(uri: str) -> str:
         return uri
 
 
+def exact_type(column_type: sa.types.TypeEngine) -> sa.types.TypeEngine:
+    """``column_type``, with floating columns read as Python floats.
+
+    SQLAlchemy reflects MySQL's DOUBLE as ``asdecimal=True``: values come back as
+    ``Decimal`` rounded to 10 places (``0.7692307692307693`` -> ``0.7692307692``,
+    ``1e-300`` -> ``0``). The driver already hands over the exact double, which
+    is what MlflowClient (whose models declare ``Float``) reads too."""
+    if isinstance(column_type, sa.Float) and column_type.asdecimal:
+        column_type = copy.copy(column_type)
+        column_type.asdecimal = False
+    return column_type
+
+
 class Schema:
     """The MLflow tables of one database, reflected on first use."""
 
@@ -175,7 +189,7 @@ class Schema:
             columns = sa.inspect(self.engine).get_columns(name)
             return sa.Table(
                 name, self.metadata,
-                *(sa.Column(c["name"], c["type"], nullable=c.get("nullable", True))
+                *(sa.Column(c["name"], exact_type(c["type"]), nullable=c.get("nullable", True))
                   for c in columns),
             )
         except NoSuchTableError:
