@@ -40,7 +40,8 @@ from mltui.screens.help import HelpScreen
 from mltui.screens.run import RunScreen
 from mltui.screens.runs import RunsScreen
 from mltui.store.entities import Experiment
-from mltui.store.search import ATTRIBUTE, METRIC, PARAM, TAG
+from mltui.store.errors import InvalidSearch
+from mltui.store.search import ATTRIBUTE, METRIC, PARAM, TAG, parse_filter
 from mltui.widgets.filter_bar import FilterBar
 
 PARENT_TAG = "mlflow.parentRunId"
@@ -229,8 +230,15 @@ async def test_bad_filter_keeps_rows_and_good_filter_narrows(sql_uri, mlflow_cli
         await settle(pilot)
         message = bar.query_one("#filter-message")
         assert message.has_class("error")
-        shown = screen_text(app)
-        assert "^" in shown  # the caret points at the mistake, under the bar
+        # the caret sits under the very character MLflow's parser stopped at
+        with pytest.raises(InvalidSearch) as parsed:
+            parse_filter("metrics.acc >")
+        lines = screen_text(app).splitlines()
+        echo = next(i for i, line in enumerate(lines) if line.strip() == "metrics.acc >")
+        start = lines[echo].index("metrics.acc >")
+        caret = lines[echo + 1]
+        assert caret.strip().startswith("^")
+        assert caret.index("^") == start + parsed.value.position
         assert bar.has_class("visible")
         # the last good result stays on screen
         assert run_names(table) == before and screen.filter_text == ""

@@ -2,9 +2,11 @@
 the command palette, confirmation dialogs."""
 
 from mlflow import MlflowClient
+from textual.command import CommandPalette
 
 from apphelp import make_app, screen_segments_text, settle, wait_for, wait_screen, wait_toast
 from mltui.config import load_settings
+from mltui.screens.dialogs import ConfirmDialog
 from mltui.screens.experiments import ExperimentsScreen
 from mltui.screens.models import ModelsScreen, name_pattern
 from mltui.screens.versions import VersionsScreen
@@ -25,7 +27,7 @@ async def test_palette_finds_experiments_whose_names_look_like_markup(writable_s
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_screen(pilot, ExperimentsScreen)
         await pilot.press("ctrl+p")
-        await pilot.pause(0.3)
+        await wait_screen(pilot, CommandPalette)
         await pilot.press(*"ablation")
         await wait_for(pilot, lambda: "ablation [/tmp] run" in screen_segments_text(app),
                        "the experiment among the palette's hits")
@@ -46,7 +48,7 @@ async def test_deleting_an_alias_of_a_model_with_braces_in_its_name(writable_sql
         await pilot.press("enter")
         await wait_screen(pilot, VersionsScreen)
         await pilot.press("A")
-        await pilot.pause(0.3)
+        await wait_screen(pilot, ConfirmDialog)
         await pilot.press("y")
         await settle(pilot)
         await wait_toast(pilot, "Deleted @champion")

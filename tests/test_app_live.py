@@ -3,7 +3,7 @@ cursor stays on the run it was on."""
 
 from mlflow import MlflowClient
 
-from apphelp import make_app, settle, wait_for, wait_screen
+from apphelp import make_app, screen_text, settle, wait_for, wait_screen
 from mltui.screens.runs import RunsScreen
 
 
@@ -44,20 +44,22 @@ async def test_new_runs_appear_and_the_cursor_stays_on_its_run(writable_sql_uri)
 
 
 async def test_pausing_stops_the_refresh(writable_sql_uri):
+    """Over real time: with a short interval, a paused table reads nothing while
+    ticks pass, and follows again once resumed."""
     client = MlflowClient(writable_sql_uri)
     exp = client.get_experiment_by_name("edge cases")
-    app = make_app(writable_sql_uri, experiment="edge cases", live=True)
+    app = make_app(writable_sql_uri, experiment="edge cases", live=0.1)
     async with app.run_test(size=(120, 30)) as pilot:
-        screen = await wait_screen(pilot, RunsScreen)
-        await settle(pilot)
+        screen = await wait_for(pilot, lambda: isinstance(app.screen, RunsScreen)
+                                and app.screen, "the runs screen")
+        await wait_for(pilot, lambda: screen.refreshes >= 1, "a first live refresh")
         before = screen.total
         await pilot.press("p")
-        assert not screen.live
+        assert not screen.live and "paused" in screen_text(app).splitlines()[0]
+        refreshes = screen.refreshes
         client.create_run(exp.experiment_id, run_name="unseen")
-        screen._tick()
-        await settle(pilot)
-        assert screen.total == before
+        await pilot.pause(1.0)  # ten intervals
+        assert screen.refreshes == refreshes and screen.total == before
         await pilot.press("p")
-        screen._tick()
-        await settle(pilot)
-        await wait_for(pilot, lambda: screen.total == before + 1)
+        await wait_for(pilot, lambda: screen.total == before + 1, "the new run after resuming")
+        assert screen.refreshes > refreshes

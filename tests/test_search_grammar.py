@@ -270,7 +270,6 @@ REJECTED = "rejected"
 
 def mlflow_filter(text):
     """What MLflow's SQL store makes of ``text``: clause tuples, or REJECTED."""
-    pytest.importorskip("mlflow")
     from mlflow.exceptions import MlflowException
     from mlflow.utils.search_utils import SearchUtils
 
@@ -316,7 +315,6 @@ def mltui_filter(text):
 
 
 def mlflow_order_by(order_by):
-    pytest.importorskip("mlflow")
     from mlflow.exceptions import MlflowException
     from mlflow.utils.search_utils import SearchUtils
 
@@ -797,7 +795,6 @@ PROPERTY_SETTINGS = settings(
 @PROPERTY_SETTINGS
 @given(filters())
 def test_generated_filter_parity_with_mlflow(text):
-    pytest.importorskip("mlflow")
     expected, got = mlflow_filter(text), mltui_filter(text)
     if expected != REJECTED and got == REJECTED and glued_by_sqlparse(text):
         return  # an intended difference (see INTENDED_DIFFERENCES)
@@ -807,7 +804,6 @@ def test_generated_filter_parity_with_mlflow(text):
 @PROPERTY_SETTINGS
 @given(order_by_lists())
 def test_generated_order_by_parity_with_mlflow(order_by):
-    pytest.importorskip("mlflow")
     expected, got = mlflow_order_by(order_by), mltui_order_by(order_by)
     if expected != REJECTED and got == REJECTED and any(map(sql_syntax_in_order_by, order_by)):
         return  # an intended difference (see INTENDED_ORDER_BY_DIFFERENCES)
@@ -816,7 +812,6 @@ def test_generated_order_by_parity_with_mlflow(order_by):
 
 def test_generated_strings_exercise_both_outcomes():
     """The strategies must produce plenty of valid strings, not only junk."""
-    pytest.importorskip("mlflow")
     outcomes = {True: 0, False: 0}
 
     @settings(max_examples=150, derandomize=True, database=None, deadline=None)
