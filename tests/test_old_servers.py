@@ -38,19 +38,20 @@ from mltui.store.base import BaseStore
 from mltui.store.downsample import downsample
 from mltui.store.entities import Metric, ViewType
 from mltui.store.errors import InvalidSearch, StoreError
-from mltui.store.rest import (
+from mltui.store.rest import RestStore
+from mltui.store.rest.client import API
+from mltui.store.rest.filters import PROMPT_FILTER
+from mltui.store.rest.top_level import TopLevelRuns
+from mltui.store.rest.versions import (
     ALIASES_SINCE,
     IS_NULL_SINCE,
-    PROMPT_FILTER,
     PROMPTS_SINCE,
-    RestStore,
     older_than,
+    parse_version,
     release,
     too_old,
     unsupported_filter,
 )
-from mltui.store.rest_client import API, parse_version
-from mltui.store.rest_top_level import TopLevelRuns
 from old_mlflow import (
     LONG_STEPS,
     OLD_MLFLOWS,
@@ -424,7 +425,7 @@ def test_tree_queries(old, old_store):
     assert old_store.child_counts(sweep, [parent], "params.optimizer = 'adam'") == {parent: 3}
     if isinstance(old_store, RestStore):
         # scans that cross many requests: pages of two top-level runs, batches of three
-        old_store._top = TopLevelRuns(batch=3)
+        old_store.state.top = TopLevelRuns(batch=3)
         seen = []
         for offset in range(0, len(top), 2):
             got = old_store.search_runs(sweep, top_level=True, max_results=2, offset=offset)
@@ -477,7 +478,7 @@ def _server_answer(old: Old, endpoint: str, filter_string: str) -> httpx.Respons
 
 @slow
 def test_filters_mltui_builds_are_accepted(old):
-    """Every form of filter mltui builds itself (rest.py, base.py, the runs screen,
+    """Every form of filter mltui builds itself (store/rest/, base.py, the runs screen,
     commands.py's probes), sent as is to the old server."""
     parent = old.run_named("sweep-parent")["run_id"]
     ids = ", ".join(f"'{r['run_id']}'" for r in old.search("active")[:3])

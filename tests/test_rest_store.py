@@ -39,7 +39,6 @@ from mlflow import MlflowClient
 from mlflow.entities import ViewType as MlflowViewType
 
 from mltui.store import open_store
-from mltui.store import rest as rest_module
 from mltui.store.downsample import downsample
 from mltui.store.entities import ViewType
 from mltui.store.errors import (
@@ -53,7 +52,10 @@ from mltui.store.errors import (
     StoreError,
 )
 from mltui.store.rest import RestStore
-from mltui.store.rest_client import AUTH_HINT, EndpointNotFound
+from mltui.store.rest import artifacts as rest_artifacts
+from mltui.store.rest import histories as rest_histories
+from mltui.store.rest import runs as rest_runs
+from mltui.store.rest.failures import AUTH_HINT, EndpointNotFound
 from servers import MlflowServer, free_port
 
 try:  # the differential strings live with the SQL store's differential tests
@@ -293,7 +295,9 @@ def test_nan_and_inf_are_decoded(rest):
     assert runs["zero-run"].metric_value("score") == 0.0
 
 
-def _resolve(text: str, ids: dict[str, str]) -> str:
+def _resolve(text: str, ids: dict[str, str], starts: dict[str, int] | None = None) -> str:
+    """``{start:run-name}`` -> that run's start time, ``{run-name}`` -> its id."""
+    text = re.sub(r"\{start:([\w-]+)\}", lambda m: str((starts or {})[m.group(1)]), text)
     return re.sub(r"\{([\w-]+)\}", lambda m: ids[m.group(1)], text)
 
 
@@ -302,8 +306,10 @@ def test_differential_filters(rest, sql, client, world):
     """Every valid string of tests/test_search_differential.py: same runs, same order,
     as mltui's SQL store on the server's file and as MlflowClient over REST."""
     ids = world["experiment_ids"]
+    everything = client.search_runs(ids, run_view_type=MlflowViewType.ALL, max_results=1000)
+    starts = {r.info.run_name: r.info.start_time for r in everything}
     for raw in VALID_FILTERS:
-        text = _resolve(raw, world["ids"])
+        text = _resolve(raw, world["ids"], starts)
         got = [
             r.run_id for r in rest.search_runs(ids, text, view=ViewType.ALL, max_results=1000).runs
         ]
@@ -439,7 +445,7 @@ def test_run_ids_children_and_keys(rest, sql, world, monkeypatch):
         assert rest.child_counts(ids, parents, text, ViewType.ALL) == expected
         assert expected or text
     # past the scan limit the store asks parent by parent
-    monkeypatch.setattr(rest_module, "CHILD_SCAN_LIMIT", 2)
+    monkeypatch.setattr(rest_runs, "CHILD_SCAN_LIMIT", 2)
     assert rest.child_counts(ids, parents, "", ViewType.ALL) == sql.child_counts(
         ids, parents, "", ViewType.ALL
     )
@@ -516,8 +522,8 @@ def test_downsampling_short_history_is_exact(rest, sql, world):
 def test_downsampling_past_the_budget_uses_the_server_sample(rest, world, monkeypatch):
     """A history longer than FULL_HISTORY_BUDGET is bucketed from the server's sample:
     fewer promises (a spike between two sampled points may go), still real points."""
-    monkeypatch.setattr(rest_module, "FULL_HISTORY_BUDGET", 1000)
-    monkeypatch.setattr(rest_module, "HISTORY_PAGE", 1000)
+    monkeypatch.setattr(rest_histories, "FULL_HISTORY_BUDGET", 1000)
+    monkeypatch.setattr(rest_histories, "HISTORY_PAGE", 1000)
     rid = world["ids"]["long"]
     full = {m.step: m for m in rest.get_metric_history(rid, "wave")}
     points = rest.get_metric_history(rid, "wave", max_points=100)
@@ -561,7 +567,7 @@ def test_file_artifacts_match_sql(rest, sql, world, monkeypatch):
         rid, "eval/confusion.json"
     )
     # the same through the server, as for a remote machine
-    monkeypatch.setattr(rest_module, "_local_artifact_root", lambda uri: None)
+    monkeypatch.setattr(rest_artifacts, "existing_local_folder", lambda uri: None)
     assert rest.list_artifacts(rid) == sql.list_artifacts(rid)
     assert rest.list_artifacts(rid, "eval/") == sql.list_artifacts(rid, "eval")
     assert rest.read_artifact(rid, "log.txt") == sql.read_artifact(rid, "log.txt")
@@ -590,7 +596,7 @@ def test_proxied_artifacts_match_mlflow(rest, client, world, tmp_path):
 
 @pytest.mark.parametrize("run_name", ["proxied-run", "with-artifacts"])
 def test_artifact_errors(rest, world, run_name, monkeypatch):
-    monkeypatch.setattr(rest_module, "_local_artifact_root", lambda uri: None)
+    monkeypatch.setattr(rest_artifacts, "existing_local_folder", lambda uri: None)
     rid = world["ids"][run_name]
     folder, file = ("sub", "notes.txt") if run_name == "proxied-run" else ("eval", "log.txt")
     with pytest.raises(ResourceNotFound):

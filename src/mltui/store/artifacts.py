@@ -26,12 +26,34 @@ def local_root(artifact_uri: str) -> Path:
     )
 
 
-def _resolve(artifact_uri: str, path: str) -> tuple[Path, Path]:
-    root = local_root(artifact_uri)
+def existing_local_folder(artifact_uri: str) -> str | None:
+    """The folder of a ``file:`` (or plain path) artifact root if it exists on this
+    machine, else None: a tracking server's runs are read from disk when it shares
+    the disk, through the server otherwise."""
+    parsed = urlparse(artifact_uri)
+    if parsed.scheme == "file" and parsed.netloc in ("", "localhost"):
+        folder = unquote(parsed.path)
+    elif parsed.scheme == "":
+        folder = artifact_uri
+    else:
+        return None
+    return folder if folder and os.path.isdir(folder) else None
+
+
+def clean_artifact_path(path: str) -> str:
+    """``path`` relative to the artifact root, without leading or trailing slashes
+    ("" for the root); a StoreError for ``..``, which would leave the run's folder."""
     rel = PurePosixPath(path.strip("/")) if path else PurePosixPath()
     if any(part == ".." for part in rel.parts):
         raise StoreError(f"Invalid artifact path {path!r}")
-    return root, root.joinpath(*rel.parts)
+    text = rel.as_posix()
+    return "" if text == "." else text
+
+
+def _resolve(artifact_uri: str, path: str) -> tuple[Path, Path]:
+    root = local_root(artifact_uri)
+    rel = clean_artifact_path(path)
+    return root, root.joinpath(*PurePosixPath(rel).parts)
 
 
 def list_local_artifacts(artifact_uri: str, path: str = "") -> list[ArtifactEntry]:

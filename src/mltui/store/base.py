@@ -118,16 +118,29 @@ class BaseStore:
         top_level: bool = False,
     ) -> RunPage:
         """Runs matching ``filter_string`` in ``order_by`` order, ``max_results`` from
-        ``offset`` (or ``page_token``). ``top_level`` keeps only the runs whose parent
-        is not among the runs of ``experiment_ids`` in ``view``: runs without a parent,
-        and orphans whose parent was deleted or lives elsewhere (the tree view's rows)."""
-        raise NotImplementedError
+        ``offset`` (or ``page_token``), shaped as ``MlflowClient.search_runs`` is asked.
+        ``top_level`` keeps only the runs whose parent is not among the runs of
+        ``experiment_ids`` in ``view``: runs without a parent, and orphans whose parent
+        was deleted or lives elsewhere (the tree view's rows). Backends implement
+        :meth:`query_runs`; this builds its query."""
+        if page_token:
+            offset = decode_page_token(page_token)
+        return self.query_runs(
+            RunQuery.of(experiment_ids, filter_string, order_by, view, top_level),
+            max_results=max_results, offset=offset, count_total=count_total,
+        )
 
     def query_runs(
         self, query: RunQuery, *, max_results: int = 100, offset: int = 0,
         count_total: bool = True,
     ) -> RunPage:
-        """One page of ``query``: ``max_results`` runs from ``offset``."""
+        """One page of ``query``: ``max_results`` runs from ``offset``, with the total
+        when ``count_total`` and the backend can count, and a next page token when
+        more runs follow. Raises :class:`InvalidSearch` for a bad filter or order_by
+        (MLflow's wording) before it reads anything. May block."""
+        if type(self).search_runs is BaseStore.search_runs:
+            raise NotImplementedError(f"{type(self).__name__} implements no run search")
+        # backends written before RunQuery answer search_runs
         return self.search_runs(
             query.experiment_ids, query.filter, query.order_by, query.view,
             max_results=max_results, offset=offset, count_total=count_total,

@@ -20,7 +20,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 
-from .entities import PARENT_RUN_TAG, Run
+from ..entities import PARENT_RUN_TAG, Run
 
 SCAN_BATCH = 500
 """Runs read per request while scanning."""

@@ -1,0 +1,166 @@
+"""Model registry writes on a tracking server, through MLflow's own endpoints,
+so rows and timestamps are what MLflow writes.
+
+The argument checks are the ones every backend shares
+(:mod:`mltui.store.registry_rules`). ``expected_*`` conflict checks re-read
+the object and compare before writing: REST has no transaction, so a change
+in the milliseconds between the check and the write is not detected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ..entities import ModelVersion
+from ..errors import ConflictError
+from ..registry_rules import (
+    ANY,
+    check_alias,
+    check_expected,
+    check_tag,
+    check_transition,
+    check_version,
+)
+from .client import RestClient
+from .failures import EndpointNotFound
+from .registry import RegistryReads
+from .versions import ALIASES_SINCE, ServerVersion
+
+
+class RegistryWrites:
+    """Stage transitions, aliases, tags and descriptions. ``reads`` re-reads what a
+    write checks; ``check_writable(what)`` is the store's read-only guard;
+    ``server_version`` explains a missing alias endpoint."""
+
+    def __init__(
+        self,
+        client: RestClient,
+        reads: RegistryReads,
+        server_version: ServerVersion,
+        check_writable: Callable[[str], None],
+    ):
+        self.client = client
+        self.reads = reads
+        self.server_version = server_version
+        self.check_writable = check_writable
+
+    def transition_stage(
+        self, name: str, version: int, stage: str, archive_existing: bool,
+        expected_last_updated: Any,
+    ) -> ModelVersion:
+        stage, version = check_transition(stage, version, archive_existing)
+        self.check_writable(f"moving {name} v{version} to {stage}")
+        current = self.reads.version_of(name, version)
+        check_expected(current.last_updated_time, expected_last_updated, f"{name} v{version}")
+        self.client.call(
+            "POST",
+            "model-versions/transition-stage",
+            body={
+                "name": name,
+                "version": str(version),
+                "stage": stage,
+                "archive_existing_versions": bool(archive_existing),
+            },
+        )
+        return self.reads.version_of(name, version)
+
+    def set_alias(self, name: str, alias: str, version: int, expected_previous: Any) -> None:
+        check_alias(alias)
+        version = check_version(version)
+        self.check_writable(f"setting alias @{alias}")
+        self.reads.version_of(name, version)
+        if expected_previous is not ANY:
+            current = self.reads.model_only(name).aliases.get(alias)
+            if current != expected_previous:
+                raise ConflictError(
+                    f"Alias @{alias} now points to "
+                    f"{'nothing' if current is None else f'v{current}'} (changed since shown); "
+                    "nothing was written"
+                )
+        try:
+            self.client.call(
+                "POST",
+                "registered-models/alias",
+                body={"name": name, "alias": alias, "version": str(version)},
+            )
+        except EndpointNotFound as exc:
+            raise self.server_version.lacking(exc, "aliases", ALIASES_SINCE) from None
+
+    def delete_alias(self, name: str, alias: str, expected_version: Any) -> None:
+        check_alias(alias, for_set=False)
+        self.check_writable(f"deleting alias @{alias}")
+        current = self.reads.model_only(name).aliases.get(alias)
+        if expected_version is not ANY and current != expected_version:
+            raise ConflictError(f"Alias @{alias} changed since it was shown; nothing was written")
+        if current is None:
+            return  # as the SQL backend: deleting a missing alias changes nothing
+        try:
+            self.client.call(
+                "DELETE", "registered-models/alias", body={"name": name, "alias": alias}
+            )
+        except EndpointNotFound as exc:
+            raise self.server_version.lacking(exc, "aliases", ALIASES_SINCE) from None
+
+    def set_model_tag(self, name: str, key: str, value: str) -> None:
+        check_tag(key, value)
+        self.check_writable(f"setting tag {key} on {name}")
+        self.reads.model_only(name)
+        self.client.call(
+            "POST", "registered-models/set-tag", body={"name": name, "key": key, "value": value}
+        )
+
+    def delete_model_tag(self, name: str, key: str) -> None:
+        check_tag(key, "")
+        self.check_writable(f"deleting tag {key} of {name}")
+        if key not in self.reads.model_only(name).tags:
+            return
+        self.client.call(
+            "DELETE", "registered-models/delete-tag", body={"name": name, "key": key}
+        )
+
+    def set_version_tag(self, name: str, version: int, key: str, value: str) -> None:
+        check_tag(key, value)
+        version = check_version(version)
+        self.check_writable(f"setting tag {key} on {name} v{version}")
+        self.reads.version_of(name, version)
+        self.client.call(
+            "POST",
+            "model-versions/set-tag",
+            body={"name": name, "version": str(version), "key": key, "value": value},
+        )
+
+    def delete_version_tag(self, name: str, version: int, key: str) -> None:
+        check_tag(key, "")
+        version = check_version(version)
+        self.check_writable(f"deleting tag {key} of {name} v{version}")
+        if key not in self.reads.version_of(name, version).tags:
+            return
+        self.client.call(
+            "DELETE",
+            "model-versions/delete-tag",
+            body={"name": name, "version": str(version), "key": key},
+        )
+
+    def update_model_description(
+        self, name: str, description: str, expected_last_updated: Any
+    ) -> None:
+        self.check_writable(f"editing the description of {name}")
+        model = self.reads.model_only(name)
+        check_expected(model.last_updated_time, expected_last_updated, name)
+        self.client.call(
+            "PATCH", "registered-models/update", body={"name": name, "description": description}
+        )
+
+    def update_version_description(
+        self, name: str, version: int, description: str, expected_last_updated: Any
+    ) -> None:
+        version = check_version(version)
+        self.check_writable(f"editing the description of {name} v{version}")
+        current = self.reads.version_of(name, version)
+        check_expected(current.last_updated_time, expected_last_updated, f"{name} v{version}")
+        self.client.call(
+            "PATCH",
+            "model-versions/update",
+            body={"name": name, "version": str(version), "description": description},
+        )

@@ -1,0 +1,256 @@
+""":class:`RestStore`: the store contract answered by a tracking server.
+
+The store only composes: each public method hands its call to the part that
+knows the endpoints (see the package notes for what each part does where the
+REST API differs from the SQL backend). The parts are built here and given
+what they use, so none reaches for an attribute another part defines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import httpx
+
+from ..base import BaseStore, Capabilities
+from ..entities import (
+    ArtifactEntry,
+    Experiment,
+    LoggedModel,
+    Metric,
+    ModelVersion,
+    RegisteredModel,
+    RunDetail,
+    RunKeys,
+    RunPage,
+    ViewType,
+)
+from ..errors import InvalidSearch, UnsupportedURI
+from ..query import RunQuery
+from ..registry_rules import ANY
+from ..shared import safe_uri
+from .artifacts import Artifacts
+from .client import RestClient
+from .experiments import Experiments
+from .histories import Histories
+from .lifecycle import RunLifecycle
+from .registry import RegistryReads
+from .registry_writes import RegistryWrites
+from .runs import Runs
+from .state import RestState
+from .versions import ServerVersion
+
+
+class RestStore(BaseStore):
+    """An MLflow tracking server at ``uri``; no request is made until the first read.
+
+    Runs cannot be counted by the server (``capabilities.run_counts`` is False):
+    a page's ``total`` is known on the last page only, and :meth:`count_runs`
+    probes (for a background worker)."""
+
+    kind = "rest"
+    capabilities = Capabilities(run_counts=False)
+
+    def __init__(self, uri: str, *, read_only: bool = False):
+        super().__init__(uri, read_only=read_only)
+        try:
+            parsed = httpx.URL(uri)
+            parsed.port  # noqa: B018 - a bad port raises only when read
+        except (httpx.InvalidURL, ValueError):
+            raise UnsupportedURI(f"Not a valid tracking server URL: {safe_uri(uri)}") from None
+        if not parsed.host:
+            raise UnsupportedURI(f"No host in tracking server URL: {safe_uri(uri)}")
+        self.http = RestClient(uri)
+        """The one HTTP client every part sends through."""
+        self.state = RestState(ServerVersion(self.http.ask_version))
+        self.experiments = Experiments(self.http)
+        self.runs = Runs(self.http, self.state)
+        self.histories = Histories(self.http)
+        self.artifacts = Artifacts(self.http, self.runs)
+        self.lifecycle = RunLifecycle(self.http, self.state, self.check_writable)
+        self.registry = RegistryReads(self.http, self.state.server_version)
+        self.registry_writes = RegistryWrites(
+            self.http, self.registry, self.state.server_version, self.check_writable
+        )
+
+    @property
+    def display_uri(self) -> str:
+        """The URL with any password hidden."""
+        return safe_uri(self.uri)
+
+    def close(self) -> None:
+        self.http.close()
+
+    @property
+    def server_version(self) -> str | None:
+        """The MLflow version the server reports (None: it does not say); the first
+        read asks the server, so read it in a worker."""
+        return self.state.server_version.get()
+
+    def check_filter(self, filter_string: str) -> InvalidSearch | None:
+        """Why this server would reject a run filter that MLflow's newest grammar
+        accepts (None: it would not); asks the version only when the filter needs it."""
+        return self.state.server_version.check_filter(filter_string)
+
+    # experiments -----------------------------------------------------------------
+    def list_experiments(self, view: ViewType = ViewType.ACTIVE) -> list[Experiment]:
+        """Experiments by id, without run counts (the API has none)."""
+        return self.experiments.search(view)
+
+    def get_experiment(self, experiment_id: str) -> Experiment:
+        return self.experiments.get(experiment_id)
+
+    def get_experiment_by_name(self, name: str) -> Experiment | None:
+        """One request (``experiments/get-by-name``), not a listing."""
+        return self.experiments.by_name(name)
+
+    def list_logged_models(self, experiment_id: str) -> list[LoggedModel]:
+        """Newest first; none from a server older than MLflow 3."""
+        return self.experiments.logged_models(experiment_id)
+
+    # runs ----------------------------------------------------------------------
+    def query_runs(
+        self, query: RunQuery, *, max_results: int = 100, offset: int = 0,
+        count_total: bool = True,
+    ) -> RunPage:
+        """Validated here, run by the server; ``total`` only when exact (the last
+        page); top-level runs scanned client-side (see :mod:`.runs`)."""
+        return self.runs.page(query, max_results, offset, count_total)
+
+    def query_count(self, query: RunQuery) -> int:
+        """Probing searches (or a full top-level scan): for a background worker."""
+        return self.runs.count(query)
+
+    def count_runs(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str = "",
+        view: ViewType = ViewType.ACTIVE,
+        top_level: bool = False,
+        probe: int = 50,
+    ) -> int:
+        """How many runs match, found with searches of ``probe`` runs at growing
+        offsets then a bisection; for a background worker (the API has no count)."""
+        return self.runs.count(RunQuery.of(experiment_ids, filter_string, (), view, top_level),
+                               probe)
+
+    def search_run_ids(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str = "",
+        view: ViewType = ViewType.ACTIVE,
+    ) -> list[str]:
+        """Ids of every matching run, in pages of 10,000 (for "mark all")."""
+        return self.runs.ids(RunQuery.of(experiment_ids, filter_string, (), view))
+
+    def child_counts(
+        self,
+        experiment_ids: Sequence[str],
+        parent_ids: Sequence[str],
+        filter_string: str = "",
+        view: ViewType = ViewType.ACTIVE,
+    ) -> dict[str, int]:
+        """Counted from one scan of the nested runs, per parent past a limit."""
+        return self.runs.child_counts(RunQuery.of(experiment_ids, filter_string, (), view),
+                                      parent_ids)
+
+    def run_keys(self, experiment_ids: Sequence[str]) -> RunKeys:
+        """The keys of the newest runs (no endpoint lists them all)."""
+        return self.runs.keys(experiment_ids)
+
+    def get_run(self, run_id: str) -> RunDetail:
+        return self.runs.get(run_id)
+
+    def get_metric_history(
+        self,
+        run_id: str,
+        key: str,
+        min_step: int | None = None,
+        max_step: int | None = None,
+        max_points: int | None = None,
+    ) -> list[Metric]:
+        """Downsampled as SQL does it, from the server's bulk endpoint or the full
+        history; past a budget, from the server's sample (see :mod:`.histories`)."""
+        return self.histories.get(run_id, key, min_step, max_step, max_points)
+
+    # artifacts and run lifecycle ---------------------------------------------------------
+    def list_artifacts(self, run_id: str, path: str = "") -> list[ArtifactEntry]:
+        """From disk when the artifact root is a folder here, else through the server."""
+        return self.artifacts.entries(run_id, path)
+
+    def read_artifact(self, run_id: str, path: str, max_bytes: int = 8 << 20) -> bytes:
+        """Only the first ``max_bytes`` are transferred."""
+        return self.artifacts.read(run_id, path, max_bytes)
+
+    def delete_runs(self, run_ids: Sequence[str]) -> None:
+        """Soft-delete as ``MlflowClient.delete_run`` (the server sets deleted_time)."""
+        self.lifecycle.delete(run_ids)
+
+    def restore_runs(self, run_ids: Sequence[str]) -> None:
+        self.lifecycle.restore(run_ids)
+
+    # registry reads --------------------------------------------------------------
+    def search_registered_models(
+        self, name_like: str | None = None, include_prompts: bool = False
+    ) -> list[RegisteredModel]:
+        """Registered models by name; ``name_like`` is an ILIKE pattern (``%`` / ``_``)."""
+        return self.registry.search_models(name_like, include_prompts)
+
+    def get_registered_model(self, name: str) -> RegisteredModel:
+        return self.registry.model(name)
+
+    def get_model_versions(
+        self, name: str, stages: Sequence[str] | None = None
+    ) -> list[ModelVersion]:
+        """Every version of a model, newest first, with tags and aliases."""
+        return self.registry.versions(name, stages)
+
+    def get_model_version(self, name: str, version: int) -> ModelVersion:
+        return self.registry.version_of(name, version)
+
+    def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
+        return self.registry.version_by_alias(name, alias)
+
+    # registry writes (checked, then MLflow's own endpoints) --------------------------
+    def transition_stage(
+        self, name: str, version: int, stage: str, archive_existing: bool = False,
+        expected_last_updated: Any = ANY,
+    ) -> ModelVersion:
+        return self.registry_writes.transition_stage(
+            name, version, stage, archive_existing, expected_last_updated
+        )
+
+    def set_alias(
+        self, name: str, alias: str, version: int, expected_previous: Any = ANY
+    ) -> None:
+        """Point ``alias`` at ``version``; ``expected_previous`` is the version the alias
+        pointed to when the dialog opened (None: it did not exist)."""
+        self.registry_writes.set_alias(name, alias, version, expected_previous)
+
+    def delete_alias(self, name: str, alias: str, expected_version: Any = ANY) -> None:
+        self.registry_writes.delete_alias(name, alias, expected_version)
+
+    def set_model_tag(self, name: str, key: str, value: str) -> None:
+        self.registry_writes.set_model_tag(name, key, value)
+
+    def delete_model_tag(self, name: str, key: str) -> None:
+        self.registry_writes.delete_model_tag(name, key)
+
+    def set_version_tag(self, name: str, version: int, key: str, value: str) -> None:
+        self.registry_writes.set_version_tag(name, version, key, value)
+
+    def delete_version_tag(self, name: str, version: int, key: str) -> None:
+        self.registry_writes.delete_version_tag(name, version, key)
+
+    def update_model_description(
+        self, name: str, description: str, expected_last_updated: Any = ANY
+    ) -> None:
+        self.registry_writes.update_model_description(name, description, expected_last_updated)
+
+    def update_version_description(
+        self, name: str, version: int, description: str, expected_last_updated: Any = ANY
+    ) -> None:
+        self.registry_writes.update_version_description(
+            name, version, description, expected_last_updated
+        )
