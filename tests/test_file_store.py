@@ -51,8 +51,7 @@ from mltui.store.errors import (  # noqa: E402
     StoreError,
     StoreNotFound,
 )
-from mltui.store.file import FileStore  # noqa: E402
-from mltui.store.file_layout import dump_yaml, parse_meta  # noqa: E402
+from mltui.store.file.meta import dump_yaml, parse_meta  # noqa: E402
 
 try:  # the strings the SQL store is checked with, shared when that module is there
     from test_search_differential import INVALID_FILTERS, ORDER_BYS, VALID_FILTERS
@@ -364,13 +363,16 @@ def test_child_counts_and_run_ids(store, client):
 @pytest.fixture(scope="module")
 def world(file_uri, client):
     ids = all_ids(client)
-    names = {r.info.run_name: r.info.run_id for r in mlflow_runs(client, ids)}
+    everything = mlflow_runs(client, ids)
+    names = {r.info.run_name: r.info.run_id for r in everything}
+    starts = {r.info.run_name: r.info.start_time for r in everything}
     store = open_store(file_uri)
-    yield {"client": client, "store": store, "ids": ids, "names": names}
+    yield {"client": client, "store": store, "ids": ids, "names": names, "starts": starts}
     store.close()
 
 
-def _resolve(text: str, names: dict[str, str]) -> str:
+def _resolve(text: str, names: dict[str, str], starts: dict[str, int]) -> str:
+    text = re.sub(r"\{start:([\w-]+)\}", lambda m: str(starts[m.group(1)]), text)
     return re.sub(r"\{([\w-]+)\}", lambda m: names[m.group(1)], text)
 
 
@@ -390,7 +392,7 @@ def _same_search(world, filter_string, order_by, view=ViewType.ALL):
         with pytest.raises(InvalidSearch):
             world["store"].search_runs(world["ids"], filter_string, order_by, view)
         return None
-    filter_string = _resolve(filter_string, world["names"])
+    filter_string = _resolve(filter_string, world["names"], world["starts"])
     try:
         expected = [
             r.info.run_id
@@ -1211,7 +1213,7 @@ def test_reading_changes_nothing(file_dir, file_uri):
 def test_only_the_page_is_read(tmp_path, monkeypatch):
     """300 runs: the first page reads param and tag folders of its own runs only, and
     sorting by a metric reads that one metric file per run."""
-    import mltui.store.file_runs as file_module
+    import mltui.store.file.run_data as file_module
 
     root, exp = synthetic(tmp_path)
     for i in range(300):
@@ -1225,7 +1227,7 @@ def test_only_the_page_is_read(tmp_path, monkeypatch):
             tags={"t": str(i % 3)},
         )
     folders, metric_files = [], []
-    real_read, real_latest = file_module.read_key_values, FileStore._latest_metric
+    real_read, real_latest = file_module.read_key_values, file_module.RunData.latest_metric
     monkeypatch.setattr(
         file_module, "read_key_values", lambda path: folders.append(path) or real_read(path)
     )
@@ -1234,7 +1236,7 @@ def test_only_the_page_is_read(tmp_path, monkeypatch):
         metric_files.append((run_dir, key))
         return real_latest(self, run_dir, key)
 
-    monkeypatch.setattr(FileStore, "_latest_metric", latest)
+    monkeypatch.setattr(file_module.RunData, "latest_metric", latest)
     with open_store(str(root)) as store:
         page = store.search_runs(["7"], max_results=20)
         assert [r.start_time for r in page.runs] == [1600000000000 + i for i in range(299, 279, -1)]
