@@ -146,6 +146,7 @@ class MltuiApp(App):
     def _find_experiment(self, ref: str) -> Experiment:
         from .commands import find_experiment
 
+        assert self.store is not None  # opened before any experiment is looked up
         return find_experiment(self.store, ref)
 
     def _store_failed(self, message: str) -> None:
@@ -201,7 +202,7 @@ def _setup_logging() -> None:
 
         folder = Path(user_log_dir("mltui", appauthor=False))
         folder.mkdir(parents=True, exist_ok=True)
-        handler = logging.FileHandler(folder / "mltui.log", encoding="utf-8")
+        handler: logging.Handler = logging.FileHandler(folder / "mltui.log", encoding="utf-8")
     except OSError:
         handler = logging.NullHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))

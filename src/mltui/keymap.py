@@ -25,14 +25,14 @@ def keymap_problems(
     """One line per key two bindings would share once ``keymap`` is applied, within
     one screen (``groups``: screen name -> its bindings) or with ``shared`` (the app's),
     and per keymap id that no binding has."""
-    shared = [b for b in shared if isinstance(b, Binding)]
-    known = {b.id for b in shared if b.id}
+    common = [b for b in shared if isinstance(b, Binding)]
+    known = {b.id for b in common if b.id}
     problems: list[str] = []
-    for name, bindings in groups.items():
-        bindings = [b for b in bindings if isinstance(b, Binding)]
+    for name, group in groups.items():
+        bindings = [b for b in group if isinstance(b, Binding)]
         known |= {b.id for b in bindings if b.id}
         owners: dict[str, set[str]] = {}
-        for binding in [*bindings, *shared]:
+        for binding in [*bindings, *common]:
             for key in _keys(binding, keymap):
                 owners.setdefault(key, set()).add(binding.id or binding.action)
         for key, ids in owners.items():

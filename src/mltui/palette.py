@@ -6,12 +6,17 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterator
 from functools import partial
+from typing import TYPE_CHECKING, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
+from textual.dom import DOMNode
 
 from .store.errors import StoreError
 from .textfmt import safe_text
+
+if TYPE_CHECKING:
+    from .app import MltuiApp
 
 
 class MltuiCommands(Provider):
@@ -30,13 +35,13 @@ class MltuiCommands(Provider):
         for label, action, node, keys in _actions(screen):
             yield (
                 f"{title}: {label}",
-                partial(self.app.call_later, node.run_action, action),
+                partial(self.app.call_later, self.app.run_action, action, node),
                 f"key: {keys}",
             )
         for exp in self.experiments:
             yield (
                 f"Open experiment: {safe_text(exp.name)}",
-                partial(self.app.open_runs, [exp]),
+                partial(cast("MltuiApp", self.app).open_runs, [exp]),
                 f"id {exp.experiment_id}, {exp.run_count or 0} runs",
             )
 
@@ -54,12 +59,12 @@ class MltuiCommands(Provider):
                 yield Hit(score, _highlight(matcher, label), command, help=help_text)
 
 
-def _actions(screen) -> list[tuple[str, str, object, str]]:
+def _actions(screen) -> list[tuple[str, str, DOMNode, str]]:
     """The screen's actions as help lists them (active bindings, remapped keys):
     (description, action, the node that runs it, its keys)."""
     from .screens.help import key_label
 
-    seen: dict[tuple[int, str], tuple[str, str, object, list[str]]] = {}
+    seen: dict[tuple[int, str], tuple[str, str, DOMNode, list[str]]] = {}
     for key, active in screen.active_bindings.items():
         binding = active.binding
         if not binding.description or binding.action in _SKIP:

@@ -29,7 +29,7 @@ class ColumnChooser(ModalScreen[list[Column] | None]):
         Binding("escape", "cancel", "Cancel", id="columns.cancel"),
         Binding("enter", "apply", "Apply", priority=True, id="columns.apply"),
         # typing goes to the search box, so toggling takes tab (as fzf's multi-select)
-        Binding("tab", "toggle", "Show/hide", priority=True, id="columns.toggle"),
+        Binding("tab", "toggle_column", "Show/hide", priority=True, id="columns.toggle"),
         Binding("up", "highlight(-1)", "Up", show=False, priority=True, id="columns.up"),
         Binding("down", "highlight(1)", "Down", show=False, priority=True, id="columns.down"),
         Binding("pageup", "highlight(-10)", "Page up", show=False, priority=True,
@@ -107,7 +107,7 @@ class ColumnChooser(ModalScreen[list[Column] | None]):
             current = options.highlighted or 0
             options.highlighted = max(0, min(options.option_count - 1, current + delta))
 
-    def action_toggle(self) -> None:
+    def action_toggle_column(self) -> None:
         column = self._current()
         if column is None:
             return
@@ -121,7 +121,7 @@ class ColumnChooser(ModalScreen[list[Column] | None]):
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()  # a click on a column shows or hides it
-        self.action_toggle()
+        self.action_toggle_column()
 
     def action_move(self, delta: int) -> None:
         column = self._current()

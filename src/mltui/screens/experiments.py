@@ -5,7 +5,6 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import DataTable, Input, Static
 
 from ..background import run_blocking
@@ -14,11 +13,12 @@ from ..textfmt import first_line, format_relative, safe_text, truncate
 from ..widgets.footer import KeysFooter
 from ..widgets.status_bar import StatusBar
 from ..widgets.vim_table import VimTable
+from .base import MltuiScreen
 
 SORTS = ("name", "last activity", "id")
 
 
-class ExperimentsScreen(Screen):
+class ExperimentsScreen(MltuiScreen):
     BINDINGS = [
         Binding("slash,f", "filter", "Filter", id="experiments.filter"),
         Binding("s", "sort", "Sort", id="experiments.sort"),
@@ -86,7 +86,7 @@ as MLflow's UI does when you tick several experiments.
 
     def action_reload(self) -> None:
         self.update_status(loading=True)
-        run_blocking(self, self.app.store.list_experiments, self.view, done=self._loaded,
+        run_blocking(self, self.store.list_experiments, self.view, done=self._loaded,
                      failed=self._failed, group="experiments")
 
     def _failed(self, message: str) -> None:
@@ -94,7 +94,8 @@ as MLflow's UI does when you tick several experiments.
         self.error = message
         self.add_class("-failed")
         self.query_one("#load-error", Static).update(Text.assemble(
-            ("Cannot list the experiments of ", "bold"), (safe_text(self.app.store_label), "bold"),
+            ("Cannot list the experiments of ", "bold"),
+            (safe_text(self.mltui.store_label), "bold"),
             "\n\n", safe_text(message), "\n\n",
             ("r retries   q quits", "dim"),
         ))
@@ -104,7 +105,7 @@ as MLflow's UI does when you tick several experiments.
         self.error = None
         self.remove_class("-failed")
         self.experiments = experiments
-        self.app.show_store_warning()
+        self.mltui.show_store_warning()
         self._fill_table()
 
     def update_status(self, loading: bool = False) -> None:
@@ -113,14 +114,14 @@ as MLflow's UI does when you tick several experiments.
             f"{len(self.shown)} of {len(self.experiments)} experiments"
         )
         self.query_one(StatusBar).show(
-            (self.app.store_label, "bold", 1),
+            (self.mltui.store_label, "bold", 1),
             ("experiments", "bold cyan", 6),
             (count, "", 7),
             (f"{len(self.marks)} marked", "bold yellow", 9) if self.marks else None,
             (f"filter: {self.filter_text}", "magenta", 9) if self.filter_text else None,
             (f"sort: {self.sort}", "", 3),
             ("incl. deleted", "red", 9) if self.view != ViewType.ACTIVE else None,
-            ("read-only", "bold", 9) if self.app.store.read_only else None,
+            ("read-only", "bold", 9) if self.store.read_only else None,
         )
 
     def _sorted(self, items: list[Experiment]) -> list[Experiment]:
@@ -214,7 +215,7 @@ as MLflow's UI does when you tick several experiments.
         if not chosen and self.current is not None:
             chosen = [self.current]
         if chosen:
-            self.app.open_runs(chosen)
+            self.mltui.open_runs(chosen)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()

@@ -5,7 +5,6 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Input
 
@@ -15,6 +14,7 @@ from ..textfmt import first_line, format_relative, safe_text, truncate
 from ..widgets.footer import KeysFooter
 from ..widgets.status_bar import StatusBar
 from ..widgets.vim_table import VimTable
+from .base import MltuiScreen
 
 STAGE_LETTERS = {"None": "N", "Staging": "S", "Production": "P", "Archived": "A"}
 
@@ -42,7 +42,7 @@ def stage_summary(model: RegisteredModel) -> Text:
     return out
 
 
-class ModelsScreen(Screen):
+class ModelsScreen(MltuiScreen):
     BINDINGS = [
         Binding("slash,f", "filter", "Filter", id="models.filter"),
         Binding("enter", "open", "Versions", id="models.open"),
@@ -95,7 +95,7 @@ Columns: N/S/P/A count the versions in each stage.
 
     def action_reload(self) -> None:
         self.update_status(loading=True)
-        run_blocking(self, self.app.store.search_registered_models,
+        run_blocking(self, self.store.search_registered_models,
                      name_pattern(self.filter_text), self.include_prompts,
                      done=self._loaded, failed=self._failed, group="models")
 
@@ -133,12 +133,12 @@ Columns: N/S/P/A count the versions in each stage.
 
     def update_status(self, loading: bool = False) -> None:
         self.query_one(StatusBar).show(
-            (self.app.store_label, "bold"),
+            (self.mltui.store_label, "bold"),
             ("models", "bold cyan"),
             "loading…" if loading else f"{len(self.models)} registered models",
             (f"name: {self.filter_text}", "magenta") if self.filter_text else None,
             ("incl. prompts", "yellow") if self.include_prompts else None,
-            ("read-only", "dim") if self.app.store.read_only else None,
+            ("read-only", "dim") if self.store.read_only else None,
         )
 
     @property

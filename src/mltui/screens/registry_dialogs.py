@@ -275,7 +275,7 @@ class PickDialog(ModalScreen[str | None]):
         self.query_one(OptionList).focus()
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(self.choices[int(event.option.id)])
+        self.dismiss(self.choices[int(event.option.id or 0)])
 
     def action_cancel(self) -> None:
         self.dismiss(None)

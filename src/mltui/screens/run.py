@@ -13,7 +13,6 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Markdown, Static, TabbedContent, TabPane
 
@@ -32,11 +31,12 @@ from ..views.run_detail import NameCache, RunView, load_run_view
 from ..widgets.footer import KeysFooter
 from ..widgets.status_bar import StatusBar
 from ..widgets.vim_table import VimTable
+from .base import MltuiScreen
 
 TABS = ("tab-metrics", "tab-params", "tab-tags", "tab-io")
 
 
-class RunScreen(Screen):
+class RunScreen(MltuiScreen):
     BINDINGS = [
         Binding("escape,backspace", "back", "Back", id="run.back"),
         Binding("enter", "view_value", "Whole value", id="run.value"),
@@ -109,7 +109,7 @@ opens the parent run of a nested run. A RUNNING run refreshes every few seconds
 
     # -- loading ------------------------------------------------------------------
     def action_reload(self) -> None:
-        run_blocking(self, load_run_view, self.app.store, self.run.run_id, self._names,
+        run_blocking(self, load_run_view, self.store, self.run.run_id, self._names,
                      done=self._loaded, group="run-detail")
 
     def _tick(self) -> None:
@@ -118,7 +118,7 @@ opens the parent run of a nested run. A RUNNING run refreshes every few seconds
 
     def _follow(self, run: Run) -> None:
         """Refresh while the run is RUNNING (the runs table's interval)."""
-        interval = self.app.settings.refresh_interval
+        interval = self.mltui.settings.refresh_interval
         running = run.status in ("RUNNING", "SCHEDULED")
         if running and interval > 0 and self._timer is None:
             self._timer = self.set_interval(interval, self._tick, pause=not self.live)
@@ -148,7 +148,7 @@ opens the parent run of a nested run. A RUNNING run refreshes every few seconds
         if self._timer is not None:
             live = ("live ●", "green", 8) if self.live else ("paused", "yellow", 8)
         self.query_one(StatusBar).show(
-            (self.app.store_label, "bold", 1),
+            (self.mltui.store_label, "bold", 1),
             ("run", "dim", 2),
             (run.run_name or run.run_id, "bold cyan", 6),
             (f"{STATUS_SYMBOLS.get(run.status, '?')} {run.status}", "", 7),
@@ -296,7 +296,7 @@ opens the parent run of a nested run. A RUNNING run refreshes every few seconds
         def opened(detail: RunDetail) -> None:
             self.app.push_screen(RunScreen(detail.run))
 
-        run_blocking(self, self.app.store.get_run, parent, done=opened, group="open-parent")
+        run_blocking(self, self.store.get_run, parent, done=opened, group="open-parent")
 
     def action_tab(self, index: int) -> None:
         self.query_one(TabbedContent).active = TABS[index]

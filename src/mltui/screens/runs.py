@@ -10,7 +10,6 @@ from pathlib import Path
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Static
 
@@ -39,6 +38,7 @@ from ..widgets.filter_bar import FilterBar
 from ..widgets.footer import KeysFooter
 from ..widgets.runs_table import RunsTable
 from ..widgets.status_bar import StatusBar
+from .base import MltuiScreen
 from .column_chooser import ColumnChooser
 from .dialogs import ConfirmDialog, PromptDialog
 
@@ -47,7 +47,7 @@ MAX_DEFAULT_PARAMS = 10
 _VIEW_CYCLE = [ViewType.ACTIVE, ViewType.ALL, ViewType.DELETED]
 
 
-class RunsScreen(Screen):
+class RunsScreen(MltuiScreen):
     """Runs table for ``experiments`` (several are shown together, as MLflow does)."""
 
     BINDINGS = [
@@ -102,7 +102,7 @@ every few seconds (p pauses).
         self._first_page = first_page
         self.experiments = experiments
         self.experiment_ids = [e.experiment_id for e in experiments]
-        settings = self.app_settings
+        settings = self.mltui.settings
         self.rows = RunRows(page_size=settings.page_size)
         self.keys = KeyIndex()
         self.run_keys: RunKeys | None = None
@@ -138,11 +138,8 @@ every few seconds (p pauses).
 
     @property
     def app_settings(self):
-        return self.app.settings
+        return self.mltui.settings
 
-    @property
-    def store(self):
-        return self.app.store
 
     # -- layout ----------------------------------------------------------------
     DEFAULT_CSS = """
@@ -157,7 +154,7 @@ every few seconds (p pauses).
         yield Static(id="load-error")
         table = RunsTable(self.rows, id="runs-table")
         table.show_tree = self.tree_mode
-        table.relative_times = self.app_settings.relative_times
+        table.relative_times = self.mltui.settings.relative_times
         yield table
         yield KeysFooter()
 
@@ -171,7 +168,7 @@ every few seconds (p pauses).
         return names if len(names) < 60 else f"{len(self.experiments)} experiments"
 
     def on_mount(self) -> None:
-        saved = self.app.state.get("columns", self._columns_key)
+        saved = self.mltui.state.get("columns", self._columns_key)
         if saved:
             try:
                 self.table.set_columns([parse_column(s) for s in saved])
@@ -183,7 +180,7 @@ every few seconds (p pauses).
                                     if a not in ("status", "run_name")])
         self.table.focus()
         self.reload()
-        interval = self.app_settings.refresh_interval
+        interval = self.mltui.settings.refresh_interval
         if interval > 0:
             self._timer = self.set_interval(interval, self._tick, pause=not self.live)
 
@@ -209,7 +206,7 @@ every few seconds (p pauses).
             live = ("live ●", "green", 8) if self.live else ("paused", "yellow", 8)
         # priorities: on a narrow terminal the store, then the order and the mode go first
         self.query_one(StatusBar).show(
-            (self.app.store_label, "bold", 1),
+            (self.mltui.store_label, "bold", 1),
             (self.title_text, "bold cyan", 6),
             (total, "", 7),
             (f"{len(self.table.marks):,} marked", "bold yellow", 9) if self.table.marks
@@ -288,7 +285,7 @@ every few seconds (p pauses).
                 self._count_in_background(gen)
             if self.run_keys is None:
                 self._load_keys()
-            self.app.show_store_warning()
+            self.mltui.show_store_warning()
         else:
             book.later_arrived(result)
         self.rows.total_top = book.total or 0
@@ -476,7 +473,10 @@ every few seconds (p pauses).
                 ascending = column.kind in (PARAM, TAG) or column.key in ("run_name", "user",
                                                                           "status")
         self.sort_column = (column, ascending)
-        self.order_by = [column.order_by(ascending)]
+        order = column.order_by(ascending)
+        if order is None:
+            return
+        self.order_by = [order]
         self.table.sort = self.sort_column
         self.reload(keep_total=True)
 
@@ -510,7 +510,7 @@ every few seconds (p pauses).
                 return
             self.table.set_columns(columns)
             self._columns_from_state = True
-            self.app.state.set("columns", self._columns_key, [c.spec for c in columns])
+            self.mltui.state.set("columns", self._columns_key, [c.spec for c in columns])
 
         self.app.push_screen(ColumnChooser(self.table.columns, available), chosen)
 
@@ -530,7 +530,9 @@ every few seconds (p pauses).
         if line.child_index is not None:
             # on a child: fold its parent and land on it
             parent_line = self.rows.line_of_top(line.top_index)
-            self.rows.collapse(self.rows.top_run(line.top_index).run_id)
+            parent = self.rows.top_run(line.top_index)
+            if parent is not None:
+                self.rows.collapse(parent.run_id)
             table.data_changed()
             table.move_cursor(parent_line)
             return

@@ -9,7 +9,6 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import Screen
 from textual.widgets import DataTable, Markdown
 
 from ..background import run_blocking
@@ -19,6 +18,7 @@ from ..views.registry import ModelView, load_model_view
 from ..widgets.footer import KeysFooter
 from ..widgets.status_bar import StatusBar
 from ..widgets.vim_table import VimTable
+from .base import MltuiScreen
 from .dialogs import ConfirmDialog
 from .registry_dialogs import (
     AliasDialog,
@@ -33,7 +33,7 @@ STAGE_STYLE = {"Production": "bold green", "Staging": "yellow", "Archived": "dim
 STAGE_FILTERS: tuple[str | None, ...] = (None, *STAGES)
 
 
-class VersionsScreen(Screen):
+class VersionsScreen(MltuiScreen):
     BINDINGS = [
         Binding("s", "stage", "Stage", id="versions.stage"),
         Binding("a", "alias", "Alias", id="versions.alias"),
@@ -96,9 +96,6 @@ version changed since it was shown, nothing is written and you are told.
     def table(self) -> DataTable:
         return self.query_one("#versions", DataTable)
 
-    @property
-    def store(self):
-        return self.app.store
 
     def on_mount(self) -> None:
         self._column_keys = self.table.add_columns(
@@ -170,7 +167,7 @@ version changed since it was shown, nothing is written and you are told.
         aliases = " ".join(f"@{a}→v{v}" for a, v in sorted(model.aliases.items())) if model \
             else ""
         self.query_one(StatusBar).show(
-            (self.app.store_label, "bold"),
+            (self.mltui.store_label, "bold"),
             ("model", "dim"),
             (self.model_name, "bold cyan"),
             f"{len(self.shown)} of {len(self.versions)} versions",

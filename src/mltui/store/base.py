@@ -11,6 +11,7 @@ import base64
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import NoReturn
 
 from .entities import (
     PARENT_RUN_TAG,
@@ -348,7 +349,7 @@ class BaseStore:
         if self.read_only:
             raise ReadOnlyError(f"Read-only mode: refused {what} (started with --read-only)")
 
-    def _unsupported(self, what: str):
+    def _unsupported(self, what: str) -> NoReturn:
         raise StoreError(f"This {self.kind} store does not support {what}")
 
 

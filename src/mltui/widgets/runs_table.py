@@ -318,7 +318,8 @@ class RunsTable(ScrollView, can_focus=True):
             if line is not None:
                 self._request(self.rows.page_of(line.top_index))
             return Strip([Segment(set_cell_size("    …", width), row_style + self._style("dim"))])
-        return Strip(self._row_segments(run, index, line.child_index is not None, row_style,
+        is_child = line is not None and line.child_index is not None
+        return Strip(self._row_segments(run, index, is_child, row_style,
                                         is_cursor)).adjust_cell_length(width, row_style)
 
     def _request(self, page: int) -> None:

@@ -169,9 +169,9 @@ def _parse_clause(tokens: list[_Tok], i: int, text: str) -> tuple[Clause, int, i
         close = _matching_paren(tokens, k, text)
         raw = text[tokens[k].start : tokens[close].end]
         kind, key = _split_identifier(ident.text, SEARCH_ATTRIBUTES, ident.start, text)
-        value = _list_value(kind, key, raw, tokens[k].start, text)
+        items = _list_value(kind, key, raw, tokens[k].start, text)
         clause = Clause(
-            kind, _KEY_ALIASES.get(key, key), comparator, value, ident.start, tokens[close].end
+            kind, _KEY_ALIASES.get(key, key), comparator, items, ident.start, tokens[close].end
         )
         return clause, _skip_comments_after_list(tokens, close + 1, text), tok.start
 

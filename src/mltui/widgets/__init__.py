@@ -1,0 +1,2 @@
+"""Reusable widgets: the virtual runs table, the filter bar, the status bar and the
+footer, the vim-keyed DataTable. They receive data; they never ask the store."""
