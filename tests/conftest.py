@@ -9,7 +9,8 @@ from typing import NoReturn
 
 import pytest
 
-from builders import cached_store, copy_store
+from support.builders import cached_store, copy_store
+from support.pages_builder import PAGE_SIZE
 
 # mlflow 3.13+ refuses file stores unless asked; tests make them on purpose.
 os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
@@ -40,6 +41,16 @@ def sql_uri(sqlite_store_dir: Path) -> str:
 def writable_sql_uri(tmp_path: Path) -> str:
     """A private copy of the mlflow-made sqlite store, free to modify."""
     return copy_store("sqlite", tmp_path)
+
+
+@pytest.fixture
+def twin(tmp_path):
+    """MlflowClient on a second copy of the same store: the reference for each write."""
+    from mlflow import MlflowClient
+
+    folder = tmp_path / "twin"
+    folder.mkdir()
+    return MlflowClient(copy_store("sqlite", folder))
 
 
 @pytest.fixture
@@ -167,7 +178,7 @@ class BuiltStores:
         self._build = subprocess.Popen(
             [
                 sys.executable,
-                str(Path(__file__).with_name(self.script)),
+                str(Path(__file__).parent / "support" / self.script),
                 uri,
                 str(self.artifact_root),
             ],
@@ -244,7 +255,7 @@ def postgres():
     """A throwaway PostgreSQL server for the session. Skips only when the server
     binaries are not installed (and fails then too under ``CI=true``); a server
     that does not start fails the test."""
-    from servers import PostgresServer, find_postgres_bin
+    from support.servers import PostgresServer, find_postgres_bin
 
     bindir = find_postgres_bin()
     if bindir is None:
@@ -290,7 +301,7 @@ def pg_read_uri(pg_stores) -> str:
 def mariadb():
     """A throwaway MariaDB server (MLflow's 'mysql' stores) for the session, on the
     same rules as :func:`postgres`."""
-    from servers import MariaDBServer, find_mariadb_bin
+    from support.servers import MariaDBServer, find_mariadb_bin
 
     binaries = find_mariadb_bin()
     if binaries is None:
@@ -328,7 +339,7 @@ class _RestParity:
     def __init__(self, root: Path):
         import shutil
 
-        from servers import MlflowServer
+        from support.servers import MlflowServer
 
         self.pristine = cached_store("sqlite") / "mlflow.db"
         root.mkdir(parents=True, exist_ok=True)
@@ -367,7 +378,7 @@ def _session_kinds(session) -> set[str]:
 def _warm_up(request):
     """Start the slow parts (mlflow server, PostgreSQL and MariaDB builds) at once, in
     the background, so they get ready while the first backends are tested."""
-    from servers import find_mariadb_bin, find_postgres_bin
+    from support.servers import find_mariadb_bin, find_postgres_bin
 
     kinds = _session_kinds(request.session)
     if "rest" in kinds:
@@ -448,16 +459,14 @@ def writable_backend(request, _warm_up, tmp_path):
 # 100 s to build the pages store there (measured), on top of PostgreSQL's build.
 
 PAGES_KINDS = ("sqlite", "file", "rest", "postgresql")
-PAGES_PAGE_SIZE = 20
-"""Runs per page in the multi-page app tests: every screenful crosses a page."""
-
+PAGES_PAGE_SIZE = PAGE_SIZE
 
 @pytest.fixture(scope="session")
 def _rest_pages(tmp_path_factory):
     """One ``mlflow server`` over a copy of the pages store; writable tests reset it."""
     import shutil
 
-    from servers import MlflowServer
+    from support.servers import MlflowServer
 
     pristine = cached_store("pages-sqlite") / "mlflow.db"
     root = tmp_path_factory.mktemp("rest-pages")

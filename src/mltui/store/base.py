@@ -30,6 +30,7 @@ from .entities import (
 from .errors import InvalidSearch, InvalidValue, ReadOnlyError, ResourceNotFound, StoreError
 from .query import RunQuery
 from .registry_rules import ANY
+from .search import parse_filter, parse_order_by
 
 
 @dataclass(frozen=True)
@@ -125,7 +126,13 @@ class BaseStore:
         was deleted or lives elsewhere (the tree view's rows). Backends implement
         :meth:`query_runs`; this builds its query."""
         if page_token:
-            offset = decode_page_token(page_token)
+            try:
+                offset = decode_page_token(page_token)
+            except InvalidSearch:
+                # as MLflow: a bad filter or order_by is reported before a bad token
+                parse_filter(filter_string)
+                parse_order_by(order_by)
+                raise
         return self.query_runs(
             RunQuery.of(experiment_ids, filter_string, order_by, view, top_level),
             max_results=max_results, offset=offset, count_total=count_total,

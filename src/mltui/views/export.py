@@ -6,6 +6,7 @@ a write error is one line, never a traceback.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -53,9 +54,15 @@ def export_runs(
                 count += 1
         tmp.replace(path)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
+        _discard(tmp)
         raise StoreError(f"Cannot write {path}: {exc.strerror or exc}") from None
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        _discard(tmp)
         raise
     return count
+
+
+def _discard(tmp: Path) -> None:
+    # the folder may be what failed: removing may fail the same way
+    with contextlib.suppress(OSError):
+        tmp.unlink(missing_ok=True)
