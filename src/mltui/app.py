@@ -171,6 +171,12 @@ class MltuiApp(App):
             self._last_warning = warning
             self.notify(warning, severity="warning", timeout=12)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # a store without a registry shows no registry key (not an error when pressed)
+        if action == "models" and self.store is not None:
+            return self.store.capabilities.registry
+        return True
+
     def action_models(self) -> None:
         from .screens.models import ModelsScreen
 

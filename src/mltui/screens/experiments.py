@@ -69,8 +69,16 @@ as MLflow's UI does when you tick several experiments.
     def table(self) -> DataTable:
         return self.query_one("#experiments", DataTable)
 
+    @property
+    def _counts(self) -> bool:
+        """The store counts runs (a tracking server cannot: no Runs column there)."""
+        return self.store.capabilities.run_counts
+
     def on_mount(self) -> None:
-        self.table.add_columns("", "Name", "ID", "Runs", "Last activity", "Description", "Tags")
+        columns = ["", "Name", "ID", "Runs", "Last activity", "Description", "Tags"]
+        if not self._counts:
+            columns.remove("Runs")
+        self.table.add_columns(*columns)
         self.table.focus()
 
     def on_screen_resume(self) -> None:
@@ -146,7 +154,7 @@ as MLflow's UI does when you tick several experiments.
             name = Text(safe_text(exp.name))
             if exp.lifecycle_stage == "deleted":
                 name.stylize("strike dim")
-            table.add_row(
+            cells = [
                 Text("●", style="bold yellow") if exp.experiment_id in self.marks else "",
                 name,
                 Text(safe_text(exp.experiment_id)),
@@ -154,8 +162,10 @@ as MLflow's UI does when you tick several experiments.
                 format_relative(exp.last_activity),
                 Text(truncate(safe_text(first_line(exp.tags.get(NOTE_TAG))), 40)),
                 Text(truncate(safe_text(tags), 40)),
-                key=exp.experiment_id,
-            )
+            ]
+            if not self._counts:
+                del cells[3]
+            table.add_row(*cells, key=exp.experiment_id)
         if current is not None and current in self.shown:
             table.move_cursor(row=self.shown.index(current))
         self.update_status()

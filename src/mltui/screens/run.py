@@ -223,19 +223,22 @@ opens the parent run of a nested run. A RUNNING run refreshes every few seconds
                     for k, v in sorted(run.tags.items())])
         detail = view.detail
         io = Text()
-        io.append("Datasets\n", style="bold")
-        for ds in detail.inputs:
-            io.append(
-                f"  {safe_text(ds.name)}  digest {safe_text(ds.digest)}"
-                f"  context {safe_text(ds.context or '-')}  source {safe_text(ds.source_type)}\n"
-            )
-        if not detail.inputs:
-            io.append("  none\n", style="dim")
-        io.append("\nLogged models (outputs)\n", style="bold")
-        for out in detail.outputs:
-            io.append(f"  {safe_text(out.model_id)}  step {out.step}\n")
-        if not detail.outputs:
-            io.append("  none\n", style="dim")
+        capabilities = self.store.capabilities
+        if capabilities.datasets:
+            io.append("Datasets\n", style="bold")
+            for ds in detail.inputs:
+                io.append(
+                    f"  {safe_text(ds.name)}  digest {safe_text(ds.digest)}  context "
+                    f"{safe_text(ds.context or '-')}  source {safe_text(ds.source_type)}\n"
+                )
+            if not detail.inputs:
+                io.append("  none\n", style="dim")
+        if capabilities.logged_models:
+            io.append("\nLogged models (outputs)\n", style="bold")
+            for out in detail.outputs:
+                io.append(f"  {safe_text(out.model_id)}  step {out.step}\n")
+            if not detail.outputs:
+                io.append("  none\n", style="dim")
         self.query_one("#io", Static).update(io)
 
     @staticmethod

@@ -1,14 +1,31 @@
-"""The interface every backend implements, and what they share.
+"""The store contract: what every backend implements, and what they share.
 
-A backend subclasses :class:`BaseStore` and overrides what it supports;
-``capabilities`` tells the UI which features to offer. Every method may block
-(disk, database, network): the UI calls them from worker threads only.
+A backend subclasses :class:`BaseStore`: it must implement the core reads
+(the abstract methods) and overrides the optional features it supports,
+saying so in ``capabilities``; the UI offers only what a backend can do. The
+rest here is written once on top of the core reads.
+
+For every method:
+
+- It **may block** (disk, database, network): the UI calls it from a worker
+  thread only, never on the UI thread.
+- It raises only :class:`~.errors.StoreError` subclasses, each with a
+  one-line message fit for the screen: :class:`~.errors.InvalidSearch` (a
+  filter, order_by or page token MLflow would refuse, with the position),
+  :class:`~.errors.ResourceNotFound`, :class:`~.errors.InvalidValue` (an
+  argument MLflow would refuse), :class:`~.errors.ReadOnlyError` (a write under
+  ``--read-only``), :class:`~.errors.ConflictError` (the row changed since it
+  was shown), or plain ``StoreError`` (the database, the server or the disk
+  failed; an unsupported feature).
+- Writes leave the data exactly as ``MlflowClient`` would (the parity suite
+  checks it on every backend) and check :meth:`check_writable` first.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import NoReturn
@@ -38,18 +55,22 @@ class Capabilities:
     """What a backend can do; the UI hides what is False."""
 
     run_counts: bool = True
-    """``search_runs`` returns the total number of matches."""
+    """``search_runs`` returns the total number of matches, and experiments their run
+    counts (else the total comes from :meth:`BaseStore.count_runs`, slower)."""
     datasets: bool = True
+    """Runs carry their dataset inputs."""
     logged_models: bool = True
+    """MLflow 3's logged models can be listed."""
     registry: bool = True
+    """The model registry: models, versions, stages, aliases."""
     downsampling: bool = True
     """Metric histories are downsampled by the store, not after transfer."""
     writes: bool = True
     """The backend knows how to write (``read_only`` may still refuse)."""
 
 
-class BaseStore:
-    """Shared behaviour: read-only guard, page tokens, unsupported features."""
+class BaseStore(ABC):
+    """The contract (see the module docstring for what holds for every method)."""
 
     uri: str = ""
     kind: str = "base"
@@ -61,7 +82,7 @@ class BaseStore:
         self.read_only = read_only
 
     # lifecycle -----------------------------------------------------------
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - most backends have something to release
         """Release connections; the store is unusable afterwards."""
 
     def __enter__(self):
@@ -80,11 +101,14 @@ class BaseStore:
         return None
 
     # experiments ---------------------------------------------------------
+    @abstractmethod
     def list_experiments(self, view: ViewType = ViewType.ACTIVE) -> list[Experiment]:
-        raise NotImplementedError
+        """Every experiment in ``view``, by id, with its tags and, where the backend
+        counts (``capabilities.run_counts``), its active runs and newest start time."""
 
+    @abstractmethod
     def get_experiment(self, experiment_id: str) -> Experiment:
-        raise NotImplementedError
+        """One experiment, any view. Raises ResourceNotFound."""
 
     def find_experiment(self, ref: str) -> Experiment:
         """An experiment by name, else by id; run counts may be left out (cheap)."""
@@ -138,22 +162,17 @@ class BaseStore:
             max_results=max_results, offset=offset, count_total=count_total,
         )
 
+    @abstractmethod
     def query_runs(
         self, query: RunQuery, *, max_results: int = 100, offset: int = 0,
         count_total: bool = True,
     ) -> RunPage:
-        """One page of ``query``: ``max_results`` runs from ``offset``, with the total
-        when ``count_total`` and the backend can count, and a next page token when
-        more runs follow. Raises :class:`InvalidSearch` for a bad filter or order_by
-        (MLflow's wording) before it reads anything. May block."""
-        if type(self).search_runs is BaseStore.search_runs:
-            raise NotImplementedError(f"{type(self).__name__} implements no run search")
-        # backends written before RunQuery answer search_runs
-        return self.search_runs(
-            query.experiment_ids, query.filter, query.order_by, query.view,
-            max_results=max_results, offset=offset, count_total=count_total,
-            top_level=query.top_level,
-        )
+        """One page of ``query``: up to ``max_results`` runs from ``offset``, each with
+        its latest metrics, params and tags, in MLflow's order for the query. The
+        page has the total when ``count_total`` and the backend can count (else
+        None, unless it is the last page), and a next page token when more follow.
+        Raises InvalidSearch for a bad filter or order_by (MLflow's wording, filter
+        first) before it reads anything."""
 
     def query_count(self, query: RunQuery) -> int:
         """How many runs ``query`` matches (slow on stores that cannot count)."""
@@ -171,8 +190,10 @@ class BaseStore:
             if not page.next_page_token or not page.runs:
                 return
 
+    @abstractmethod
     def get_run(self, run_id: str) -> RunDetail:
-        raise NotImplementedError
+        """One run in full (datasets, logged model inputs and outputs), any view.
+        Raises ResourceNotFound."""
 
     def get_runs(self, run_ids: Sequence[str]) -> dict[str, Run]:
         """The runs among ``run_ids`` that exist (any experiment, any view), by id;
@@ -185,6 +206,7 @@ class BaseStore:
                 continue
         return found
 
+    @abstractmethod
     def get_metric_history(
         self,
         run_id: str,
@@ -193,17 +215,20 @@ class BaseStore:
         max_step: int | None = None,
         max_points: int | None = None,
     ) -> list[Metric]:
-        """The history of one metric, ordered by step then timestamp.
+        """The history of one metric of one run, ordered by step then timestamp.
 
         With ``max_points`` the store returns at most about that many points:
         the step range is cut into ``max_points // 2`` buckets and each keeps
         its lowest and highest value (so spikes survive), plus the first and
-        last points of the range.
+        last points of the range. NaN and infinities come back as floats.
+        A key the run never logged gives an empty list; an unknown run gives an
+        empty list or ResourceNotFound, as the backend can tell.
         """
-        raise NotImplementedError
 
+    @abstractmethod
     def run_keys(self, experiment_ids: Sequence[str]) -> RunKeys:
-        raise NotImplementedError
+        """The metric, param and tag keys the runs of these experiments use (for
+        columns and completion; a backend may sample, as REST documents)."""
 
     def iter_runs(
         self,
@@ -286,32 +311,43 @@ class BaseStore:
         return read_local_artifact(self.get_run(run_id).run.artifact_uri, path, max_bytes)
 
     def delete_runs(self, run_ids: Sequence[str]) -> None:
+        """MLflow's soft delete of each run (lifecycle ``deleted``, deleted_time set).
+        Checks that every run exists before changing any. Raises ResourceNotFound."""
         self._unsupported("deleting runs")
 
     def restore_runs(self, run_ids: Sequence[str]) -> None:
+        """Undo :meth:`delete_runs` (as ``MlflowClient.restore_run``)."""
         self._unsupported("restoring runs")
 
-    # registry ------------------------------------------------------------
+    # registry (capabilities.registry) -------------------------------------
     def search_registered_models(
         self, name_like: str | None = None, include_prompts: bool = False
     ) -> list[RegisteredModel]:
+        """Registered models by name (``name_like``: an MLflow LIKE pattern, case
+        insensitive), each with its latest version per stage and its aliases.
+        Prompts (MLflow 3's prompt registry) only with ``include_prompts``."""
         self._unsupported("the model registry")
 
     def get_registered_model(self, name: str) -> RegisteredModel:
+        """One model. Raises ResourceNotFound."""
         self._unsupported("the model registry")
 
     def get_model_versions(
         self, name: str, stages: Sequence[str] | None = None
     ) -> list[ModelVersion]:
+        """The versions of a model, newest first, optionally of some stages only."""
         self._unsupported("the model registry")
 
     def get_model_version(self, name: str, version: int) -> ModelVersion:
+        """One version. Raises ResourceNotFound."""
         self._unsupported("the model registry")
 
     def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
+        """The version an alias points at (``latest`` as MLflow resolves it)."""
         self._unsupported("the model registry")
 
     def list_logged_models(self, experiment_id: str) -> list[LoggedModel]:
+        """MLflow 3's logged models of an experiment (capabilities.logged_models)."""
         self._unsupported("logged models")
 
     # registry writes: every backend makes them as MLflow's own store would.
@@ -353,6 +389,7 @@ class BaseStore:
 
     # helpers ---------------------------------------------------------------
     def check_writable(self, what: str = "this change") -> None:
+        """Raises ReadOnlyError under ``--read-only``; every write calls it first."""
         if self.read_only:
             raise ReadOnlyError(f"Read-only mode: refused {what} (started with --read-only)")
 
