@@ -144,10 +144,8 @@ class MltuiApp(App):
                              group="find-experiment")
 
     def _find_experiment(self, ref: str) -> Experiment:
-        from .commands import find_experiment
-
         assert self.store is not None  # opened before any experiment is looked up
-        return find_experiment(self.store, ref)
+        return self.store.find_experiment(ref)
 
     def _store_failed(self, message: str) -> None:
         self.switch_screen(MessageScreen(f"Cannot open {self.uri}:\n{message}\n\nq quits."))

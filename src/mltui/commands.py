@@ -12,15 +12,13 @@ from .output import Tabular, nonfinite_token
 from .store.base import BaseStore
 from .store.entities import Experiment, ModelVersion, Run, RunKeys, ViewType
 from .store.errors import InvalidSearch, InvalidValue
+from .store.query import RunQuery
 from .store.search import ATTRIBUTE, METRIC, PARAM, TAG, quote_key
 from .textfmt import first_line, format_iso, format_relative, safe_text
+from .views.registry import name_pattern
+from .views.run_pages import first_runs
 
 MAX_DEFAULT_KEY_COLUMNS = 6
-
-
-def find_experiment(store: BaseStore, ref: str) -> Experiment:
-    """An experiment by name, else by id."""
-    return store.find_experiment(ref)
 
 
 def cmd_experiments(store: BaseStore, args: argparse.Namespace) -> Tabular:
@@ -61,7 +59,7 @@ def _default_columns(runs: list[Run]) -> list[Column]:
 def cmd_runs(store: BaseStore, args: argparse.Namespace) -> Tabular:
     if args.max < 1:
         raise InvalidValue("--max must be at least 1")
-    experiments = [find_experiment(store, ref) for ref in args.experiment]
+    experiments = [store.find_experiment(ref) for ref in args.experiment]
     ids = [e.experiment_id for e in experiments]
     chosen = _chosen_columns(store, experiments, args.columns) if args.columns else None
     runs, total = _search_runs(store, ids, args)
@@ -84,25 +82,8 @@ def _search_runs(
     store: BaseStore, ids: list[str], args: argparse.Namespace
 ) -> tuple[list[Run], int | None]:
     """Up to ``--max`` matching runs, and how many match in all (None if unknown)."""
-    runs: list[Run] = []
-    token = None
-    total = None
-    while len(runs) < args.max:
-        page = store.search_runs(
-            ids,
-            filter_string=args.filter,
-            order_by=args.order_by,
-            view=ViewType.parse(args.view),
-            max_results=min(1000, args.max - len(runs)),
-            page_token=token,
-            count_total=total is None,
-        )
-        total = page.total if total is None else total
-        runs.extend(page.runs)
-        token = page.next_page_token
-        if not token:
-            break
-    return runs, total
+    query = RunQuery.of(ids, args.filter or "", args.order_by or (), ViewType.parse(args.view))
+    return first_runs(store, query, args.max)
 
 
 def _cell(column: Column, run: Run) -> str:
@@ -208,18 +189,6 @@ def _run_record(run: Run) -> dict:
         "params": dict(run.params),
         "tags": dict(run.tags),
     }
-
-
-def name_pattern(text: str | None) -> str | None:
-    """``--name`` as the ILIKE pattern the models screen's ``/`` makes of the same
-    text (``screens.models.name_pattern``, which the CLI cannot import without
-    textual): plain text matches anywhere, text with a % is used as typed."""
-    text = (text or "").strip()
-    if not text:
-        return None
-    if "%" in text:
-        return text
-    return f"%{text}%"
 
 
 def cmd_models(store: BaseStore, args: argparse.Namespace) -> Tabular:

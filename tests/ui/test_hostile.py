@@ -7,8 +7,9 @@ from textual.command import CommandPalette
 from mltui.config import load_settings
 from mltui.screens.dialogs import ConfirmDialog
 from mltui.screens.experiments import ExperimentsScreen
-from mltui.screens.models import ModelsScreen, name_pattern
+from mltui.screens.models import ModelsScreen
 from mltui.screens.versions import VersionsScreen
+from mltui.views.registry import name_pattern
 from support.apphelp import (
     make_app,
     screen_segments_text,

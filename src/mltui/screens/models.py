@@ -11,24 +11,13 @@ from textual.widgets import DataTable, Input
 from ..background import run_blocking
 from ..store.entities import STAGES, RegisteredModel
 from ..textfmt import first_line, format_relative, safe_text, truncate
+from ..views.registry import name_pattern
 from ..widgets.footer import KeysFooter
 from ..widgets.status_bar import StatusBar
 from ..widgets.vim_table import VimTable
 from .base import MltuiScreen
 
 STAGE_LETTERS = {"None": "N", "Staging": "S", "Production": "P", "Archived": "A"}
-
-
-def name_pattern(text: str) -> str | None:
-    """What the filter box means, as an ILIKE pattern: plain text matches anywhere
-    (as MLflow's UI searches); text with a % is used as typed. An underscore alone
-    does not make a pattern: names like fraud_detector are typed that way."""
-    text = text.strip()
-    if not text:
-        return None
-    if "%" in text:
-        return text
-    return f"%{text}%"
 
 
 def stage_summary(model: RegisteredModel) -> Text:

@@ -10,6 +10,19 @@ from ..store.base import BaseStore
 from ..store.entities import ModelVersion, RegisteredModel
 
 
+def name_pattern(text: str | None) -> str | None:
+    """What a name filter means, as an ILIKE pattern (the models screen's ``/`` and
+    ``mltui models --name``): plain text matches anywhere, as MLflow's UI searches;
+    text with a % is used as typed. An underscore alone does not make a pattern:
+    names like fraud_detector are typed that way."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    if "%" in text:
+        return text
+    return f"%{text}%"
+
+
 @dataclass
 class ModelView:
     model: RegisteredModel

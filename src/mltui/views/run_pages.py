@@ -63,6 +63,22 @@ def load_page(
                       bool(result.next_page_token), nested)
 
 
+def first_runs(store: BaseStore, query: RunQuery, limit: int) -> tuple[list[Run], int | None]:
+    """The first ``limit`` runs of ``query`` and how many match in all (None when the
+    store cannot count): what ``mltui runs --max`` prints."""
+    runs: list[Run] = []
+    total: int | None = None
+    while len(runs) < limit:
+        page = store.query_runs(query, max_results=min(1000, limit - len(runs)),
+                                offset=len(runs), count_total=not runs)
+        if not runs:
+            total = page.total
+        runs.extend(page.runs)
+        if not page.next_page_token or not page.runs:
+            break
+    return runs, total
+
+
 def reload_pages(
     store: BaseStore, query: RunQuery, pages: Sequence[int], size: int, nested: bool | None,
 ) -> list[LoadedPage]:
