@@ -2,8 +2,14 @@
 
 A chart is at most a few hundred columns wide; a history may hold millions
 of points. Above ``max_points`` the step range is cut into buckets and each
-bucket keeps its lowest and highest value (window functions), so spikes
-survive and only a few hundred rows cross the connection.
+bucket keeps its lowest and highest value, so spikes survive and only a few
+hundred rows cross the connection.
+
+Each bucket is two ``ORDER BY ... LIMIT 1`` lookups on MLflow's
+``(run_uuid, key, step)`` index. One grouped pass over the whole history
+looks cheaper but is not: the database sorts every point (window functions,
+5.8 s for a million points on sqlite) or walks the key's points of every run
+(1.1 s), where the range lookups read each point of this run once (0.6 s).
 """
 
 from __future__ import annotations
@@ -30,7 +36,10 @@ class MetricHistories:
         """The points of one metric by step then timestamp, at most about
         ``max_points`` of them (see :meth:`BaseStore.get_metric_history`)."""
         metrics = self.db.schema["metrics"]
-        where = [metrics.c.run_uuid == run_id, metrics.c.key == key]
+        # each query below names one step range only: given two, sqlite ranges its
+        # index over the first and filters by the second (100x slower on a zoom)
+        base = [metrics.c.run_uuid == run_id, metrics.c.key == key]
+        where = list(base)
         if min_step is not None:
             where.append(metrics.c.step >= min_step)
         if max_step is not None:
@@ -38,63 +47,69 @@ class MetricHistories:
         cols = [metrics.c.step, metrics.c.timestamp, metrics.c.value, metrics.c.is_nan]
         with self.db.read() as conn:
             if max_points is not None:
-                n, lo, hi = conn.execute(
-                    sa.select(
-                        sa.func.count(), sa.func.min(metrics.c.step), sa.func.max(metrics.c.step)
-                    ).where(*where)
-                ).one()
-                if n > max_points and hi > lo:
-                    picked = self._downsampled(conn, where, lo, hi, max(1, max_points // 2))
-                    return [_metric(key, *r) for r in picked]
-            rows = conn.execute(
-                sa.select(*cols).where(*where).order_by(metrics.c.step, metrics.c.timestamp)
-            ).all()
-        return [_metric(key, *r) for r in rows]
+                # the ends, without counting every point: MIN and MAX alone are seeks
+                lo = conn.execute(sa.select(sa.func.min(metrics.c.step)).where(*where)
+                                  ).scalar()
+                hi = conn.execute(sa.select(sa.func.max(metrics.c.step)).where(*where)
+                                  ).scalar()
+                if lo is None or hi is None:
+                    return []
+                # a range of one step, ordered by step first: with "step = ?" or
+                # "ORDER BY timestamp", sqlite (no statistics) takes the primary key
+                # (key, timestamp, ...) and walks the key's points of every run
+                first = conn.execute(sa.select(*cols).where(
+                    *base, metrics.c.step >= lo, metrics.c.step <= lo).order_by(
+                    metrics.c.step, metrics.c.timestamp).limit(1)).first()
+                last = conn.execute(sa.select(*cols).where(
+                    *base, metrics.c.step >= hi, metrics.c.step <= hi).order_by(
+                    metrics.c.step.desc(), metrics.c.timestamp.desc()).limit(1)).first()
+                if hi - lo + 1 > max_points and first is not None and last is not None:
+                    picked = self._downsampled(conn, base, lo, hi, max(1, max_points // 2))
+                    picked.update({tuple(first), tuple(last)})
+                    rows = sorted(picked, key=lambda r: (r[0], r[1]))
+                    if len(rows) <= max_points + 2 or not self._sparse(conn, where, max_points):
+                        return [_metric(key, *r) for r in rows]
+            # by step alone (the index's order); timestamps of one step sorted here
+            found = conn.execute(sa.select(*cols).where(*where).order_by(metrics.c.step)
+                                 ).all()
+        return [_metric(key, *r) for r in sorted(found, key=lambda r: (r[0], r[1]))]
+
+    def _sparse(self, conn: sa.Connection, where: list, max_points: int) -> bool:
+        """Whether the range holds at most ``max_points`` points (then all are read)."""
+        metrics = self.db.schema["metrics"]
+        inner = sa.select(metrics.c.step).where(*where).limit(max_points + 1).subquery()
+        n = conn.execute(sa.select(sa.func.count()).select_from(inner)).scalar()
+        return (n or 0) <= max_points
 
     def _downsampled(
-        self, conn: sa.Connection, where: list, lo: int, hi: int, buckets: int
-    ) -> list[tuple]:
-        """Per bucket of steps the lowest and highest value (NaN ranks last, so it
-        never hides a real extreme), plus the first and last points of the range."""
+        self, conn: sa.Connection, base: list, lo: int, hi: int, buckets: int
+    ) -> set[tuple]:
+        """Per bucket of steps the lowest and highest value. NaN (stored as 0 with
+        is_nan) ranks last, so it never hides a real extreme; ties go to the first
+        step, then the first timestamp, as the Python downsampling breaks them."""
         metrics = self.db.schema["metrics"]
-        bucket = ((metrics.c.step - lo) * buckets) // (hi - lo + 1)
-        rank_base = [metrics.c.is_nan.asc()]
-        ranked = (
-            sa.select(
-                metrics.c.step,
-                metrics.c.timestamp,
-                metrics.c.value,
-                metrics.c.is_nan,
-                sa.func.row_number()
-                .over(partition_by=bucket, order_by=[*rank_base, metrics.c.value.asc(),
-                                                     metrics.c.step.asc()])
-                .label("rmin"),
-                sa.func.row_number()
-                .over(partition_by=bucket, order_by=[*rank_base, metrics.c.value.desc(),
-                                                     metrics.c.step.asc()])
-                .label("rmax"),
-            )
-            .where(*where)
-            .subquery()
-        )
-        cols = [ranked.c.step, ranked.c.timestamp, ranked.c.value, ranked.c.is_nan]
-        picked = conn.execute(
-            sa.select(*cols).where(sa.or_(ranked.c.rmin == 1, ranked.c.rmax == 1))
-        ).all()
-        metrics_cols = [metrics.c.step, metrics.c.timestamp, metrics.c.value, metrics.c.is_nan]
-        first = conn.execute(
-            sa.select(*metrics_cols).where(*where).order_by(metrics.c.step, metrics.c.timestamp)
-            .limit(1)
-        ).first()
-        last = conn.execute(
-            sa.select(*metrics_cols)
-            .where(*where)
-            .order_by(metrics.c.step.desc(), metrics.c.timestamp.desc())
-            .limit(1)
-        ).first()
-        unique = {tuple(r) for r in picked}
-        unique.update(tuple(r) for r in (first, last) if r is not None)
-        return sorted(unique, key=lambda r: (r[0], r[1]))
+        cols = [metrics.c.step, metrics.c.timestamp, metrics.c.value, metrics.c.is_nan]
+        span = hi - lo + 1
+        inside = [*base, metrics.c.step >= sa.bindparam("start"),
+                  metrics.c.step <= sa.bindparam("end")]
+        tie = [metrics.c.step, metrics.c.timestamp]
+        # built once, run per bucket: building a statement costs more than running it
+        lowest = sa.select(*cols).where(*inside).order_by(
+            metrics.c.is_nan.asc(), metrics.c.value.asc(), *tie).limit(1)
+        highest = sa.select(*cols).where(*inside).order_by(
+            metrics.c.is_nan.asc(), metrics.c.value.desc(), *tie).limit(1)
+        picked: set[tuple] = set()
+        for i in range(buckets):
+            # the steps s with (s - lo) * buckets // span == i
+            start = lo + -(-i * span // buckets)
+            end = lo + -(-(i + 1) * span // buckets) - 1
+            if end < start:
+                continue
+            for stmt in (lowest, highest):
+                row = conn.execute(stmt, {"start": start, "end": end}).first()
+                if row is not None:
+                    picked.add(tuple(row))
+        return picked
 
 
 def _metric(key: str, step: Any, timestamp: Any, value: Any, is_nan: Any) -> Metric:
