@@ -28,15 +28,13 @@ import uuid
 
 import pytest
 import sqlalchemy as sa
+from mlflow import MlflowClient
+from mlflow.entities import Metric as MlflowMetric
 
-mlflow = pytest.importorskip("mlflow")
-from mlflow import MlflowClient  # noqa: E402
-from mlflow.entities import Metric as MlflowMetric  # noqa: E402
-
-from conftest import _dispose_mlflow_engine  # noqa: E402
-from mltui.cli import main  # noqa: E402
-from mltui.store import open_store  # noqa: E402
-from mltui.store.shared import MAX_FLOAT  # noqa: E402
+from conftest import _dispose_mlflow_engine
+from mltui.cli import main
+from mltui.store import open_store
+from mltui.store.shared import MAX_FLOAT
 
 DIALECTS = ("sqlite", "postgresql", "mysql")
 

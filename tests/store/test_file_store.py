@@ -26,21 +26,20 @@ import shutil
 import time
 from pathlib import Path
 
+import mlflow
 import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from mlflow import MlflowClient
+from mlflow.entities import LoggedModelInput, LoggedModelOutput
+from mlflow.entities import Metric as MlflowMetric
+from mlflow.entities import ViewType as MlflowViewType
+from mlflow.exceptions import MlflowException
 
-mlflow = pytest.importorskip("mlflow")
-from mlflow import MlflowClient  # noqa: E402
-from mlflow.entities import LoggedModelInput, LoggedModelOutput  # noqa: E402
-from mlflow.entities import Metric as MlflowMetric  # noqa: E402
-from mlflow.entities import ViewType as MlflowViewType  # noqa: E402
-from mlflow.exceptions import MlflowException  # noqa: E402
-
-from mltui.store import open_store  # noqa: E402
-from mltui.store.entities import ViewType  # noqa: E402
-from mltui.store.errors import (  # noqa: E402
+from mltui.store import open_store
+from mltui.store.entities import ViewType
+from mltui.store.errors import (
     ConflictError,
     InvalidSearch,
     InvalidValue,
@@ -50,14 +49,10 @@ from mltui.store.errors import (  # noqa: E402
     StoreError,
     StoreNotFound,
 )
-from mltui.store.file.meta import dump_yaml, parse_meta  # noqa: E402
-from support.builders import HOSTILE_TAG, LONG_VALUE, cached_store, copy_store  # noqa: E402
-from support.registry_writes import REGISTRY_WRITES  # noqa: E402
-
-try:  # the strings the SQL store is checked with, shared when that module is there
-    from support.search_cases import INVALID_FILTERS, ORDER_BYS, VALID_FILTERS, resolve
-except ImportError:  # pragma: no cover
-    VALID_FILTERS, INVALID_FILTERS, ORDER_BYS = ["", "metrics.acc > 0.6"], ["foo.bar = 1"], [[]]
+from mltui.store.file.meta import dump_yaml, parse_meta
+from support.builders import HOSTILE_TAG, LONG_VALUE, cached_store, copy_store
+from support.registry_writes import REGISTRY_WRITES
+from support.search_cases import INVALID_FILTERS, ORDER_BYS, VALID_FILTERS, resolve
 
 VIEWS = {
     ViewType.ACTIVE: MlflowViewType.ACTIVE_ONLY,

@@ -41,14 +41,12 @@ import time
 from pathlib import Path
 
 import pytest
+from mlflow.entities import Metric as MlflowMetric
+from mlflow.entities import ViewType as MlflowViewType
+from mlflow.exceptions import MlflowException
 
-mlflow = pytest.importorskip("mlflow")
-from mlflow.entities import Metric as MlflowMetric  # noqa: E402
-from mlflow.entities import ViewType as MlflowViewType  # noqa: E402
-from mlflow.exceptions import MlflowException  # noqa: E402
-
-from mltui.store.entities import ViewType  # noqa: E402
-from mltui.store.errors import (  # noqa: E402
+from mltui.store.entities import ViewType
+from mltui.store.errors import (
     ConflictError,
     InvalidSearch,
     InvalidValue,
@@ -56,11 +54,11 @@ from mltui.store.errors import (  # noqa: E402
     ResourceNotFound,
     StoreError,
 )
-from mltui.store.shared import MAX_FLOAT  # noqa: E402
-from support.mlflow_match import assert_model_matches, assert_version_matches  # noqa: E402
-from support.registry_writes import REGISTRY_WRITES  # noqa: E402
-from support.search_cases import INVALID_FILTERS, ORDER_BYS, VALID_FILTERS, resolve  # noqa: E402
-from support.servers import PostgresServer, ServerError  # noqa: E402
+from mltui.store.shared import MAX_FLOAT
+from support.mlflow_match import assert_model_matches, assert_version_matches
+from support.registry_writes import REGISTRY_WRITES
+from support.search_cases import INVALID_FILTERS, ORDER_BYS, VALID_FILTERS, resolve
+from support.servers import PostgresServer, ServerError
 
 VIEWS = {
     ViewType.ACTIVE: MlflowViewType.ACTIVE_ONLY,

@@ -28,6 +28,9 @@ from ..errors import (
 )
 
 AUTH_HINT = "check MLFLOW_TRACKING_USERNAME/PASSWORD or TOKEN"
+NO_CREDENTIALS_HINT = ("it needs credentials: set MLFLOW_TRACKING_USERNAME and "
+                       "MLFLOW_TRACKING_PASSWORD (or MLFLOW_TRACKING_TOKEN)")
+FORBIDDEN_HINT = "this user may not do that (the server's permissions)"
 
 
 class EndpointNotFound(RemoteError):
@@ -58,6 +61,24 @@ def one_line(text: object, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _refusal(base_url: str, response: httpx.Response, endpoint: str, message: str) -> AuthError:
+    """401: say whether credentials were sent at all; 403: the credentials are good,
+    the permission is missing, for this endpoint. The server's own words (MLflow's
+    basic-auth app answers in plain text) follow in brackets, never an HTML page."""
+    text = message
+    if not text and response.content:
+        body = one_line(response.text, 120)
+        if not body.lower().startswith(("<!doctype", "<html")):
+            text = body
+    detail = f" ({one_line(text, 120)})" if text else ""
+    if response.status_code == 401:
+        sent = "authorization" in response.request.headers
+        hint = AUTH_HINT if sent else NO_CREDENTIALS_HINT
+        return AuthError(f"{base_url} refused access: HTTP 401 Unauthorized{detail}; {hint}")
+    return AuthError(f"{base_url} refused {endpoint}: HTTP 403 Forbidden{detail}; "
+                     f"{FORBIDDEN_HINT}")
+
+
 def status_error(
     base_url: str, response: httpx.Response, endpoint: str,
     invalid: type[StoreError] = InvalidValue,
@@ -76,9 +97,7 @@ def status_error(
     except (ValueError, UnicodeDecodeError):
         pass
     if status in (401, 403):
-        reason = "401 Unauthorized" if status == 401 else "403 Forbidden"
-        detail = f" ({one_line(message, 120)})" if message else ""
-        return AuthError(f"{base_url} refused access: HTTP {reason}{detail}; {AUTH_HINT}")
+        return _refusal(base_url, response, endpoint, message)
     if code:
         cls = _ERROR_CODES.get(str(code))
         if cls is InvalidValue:
