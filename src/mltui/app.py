@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 from rich.text import Text
 from textual.app import App, ComposeResult
@@ -13,10 +12,12 @@ from textual.widgets import Static
 
 from .background import run_blocking
 from .config import Settings, State, load_settings
+from .failures import setup_logging
 from .palette import MltuiCommands
 from .store.base import BaseStore
 from .store.entities import Experiment
 from .textfmt import safe_multiline, safe_text
+from .views.charts import RunColors
 from .views.prefetch import FirstPage, Prefetch
 from .widgets.footer import KeysFooter
 
@@ -69,10 +70,12 @@ class MltuiApp(App):
         self.initial_experiment = experiment
         self.prefetch = prefetch
         self._last_warning: str | None = None
+        self.run_colors = RunColors()
+        """A colour per run for the session: the same on every chart and comparison."""
         self.state = State()
         self.theme = self.settings.theme if self.settings.theme in self.available_themes else \
             "textual-dark"
-        _setup_logging()
+        setup_logging()
 
     @property
     def store_label(self) -> str:
@@ -195,20 +198,3 @@ class MltuiApp(App):
     def on_unmount(self) -> None:
         if self.store is not None:
             self.store.close()
-
-
-def _setup_logging() -> None:
-    """Unexpected errors go to a log file, never onto the screen."""
-    if log.handlers:
-        return
-    try:
-        from platformdirs import user_log_dir
-
-        folder = Path(user_log_dir("mltui", appauthor=False))
-        folder.mkdir(parents=True, exist_ok=True)
-        handler: logging.Handler = logging.FileHandler(folder / "mltui.log", encoding="utf-8")
-    except OSError:
-        handler = logging.NullHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-    log.addHandler(handler)
-    log.setLevel(logging.INFO)

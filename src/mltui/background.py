@@ -9,28 +9,15 @@ overwrites a fresh one.
 
 from __future__ import annotations
 
-import logging
-import traceback
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from textual.dom import DOMNode
 from textual.worker import Worker, get_current_worker
 
-from .store.errors import StoreError
+from .failures import describe_error
 
 T = TypeVar("T")
-log = logging.getLogger("mltui")
-
-
-def describe_error(exc: BaseException) -> str:
-    """The one line a user sees for ``exc``; the traceback goes to the log."""
-    if isinstance(exc, StoreError):
-        return str(exc)
-    log.error("unexpected error\n%s", "".join(traceback.format_exception(exc)))
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    name = type(exc).__name__
-    return f"Unexpected {name}: {text}" if text else f"Unexpected {name}"
 
 
 def run_blocking(

@@ -24,13 +24,14 @@ COMMAND_HELP = {
     "model": "show a model and its versions",
     "stage": "move a model version to a stage",
     "alias": "set or delete a model alias",
+    "plot": "draw a metric of one or more runs as a chart in the terminal",
 }
 COMMANDS = tuple(COMMAND_HELP)
-# Say only what is built: charts and artifact browsing are planned, not here yet.
+# Say only what is built.
 DESCRIPTION = """\
 Terminal UI for MLflow tracking data: browse experiments, filter and sort their
-runs, open a run's params, metrics and tags, and manage the model registry
-(stages, aliases, tags). Without a COMMAND it opens the UI."""
+runs, open a run's params, metrics and tags, draw metric charts, and manage the
+model registry (stages, aliases, tags). Without a COMMAND it opens the UI."""
 _OPTIONS_WITH_VALUES = {"--uri", "--experiment", "-e"}
 
 
@@ -124,6 +125,19 @@ def build_command_parser() -> argparse.ArgumentParser:
     p.add_argument("alias")
     p.add_argument("version", nargs="?")
     p.add_argument("--delete", action="store_true", help="delete the alias")
+
+    p = sub.add_parser("plot", parents=[common], help=COMMAND_HELP["plot"])
+    p.add_argument("runs", nargs="+", metavar="RUN",
+                   help="run id, or run name with --experiment (up to 20 runs)")
+    p.add_argument("--metric", "-m", required=True, help="the metric key")
+    p.add_argument("--experiment", "-e", help="experiment (name or id) the run names are in")
+    p.add_argument("--x", choices=("step", "relative", "wall"), default="step",
+                   help="x axis: step, seconds since the run started, or wall time")
+    p.add_argument("--smooth", type=float, default=0.0, metavar="W",
+                   help="smoothing weight in [0, 1): TensorBoard's debiased moving average")
+    p.add_argument("--log", action="store_true", help="log scale on y (values <= 0 left out)")
+    p.add_argument("--width", type=int, help="columns (default: the terminal's)")
+    p.add_argument("--height", type=int, help="lines (default: 25)")
     return parser
 
 
@@ -160,6 +174,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
+    except Exception as exc:  # a bug of ours: one line here, the traceback in the log
+        from .failures import describe_error
+
+        _fail(describe_error(exc))
+        return 2
 
 
 def _fail(message: str) -> None:
@@ -190,7 +209,10 @@ def run_command(args: argparse.Namespace) -> int:
     with _open(args) as store:
         handler = getattr(commands, f"cmd_{args.command}")
         result = handler(store, args)
-    print_table_or_data(result, args.format if hasattr(args, "format") else "table")
+    if isinstance(result, str):  # a chart: printed as drawn
+        print(result)
+    else:
+        print_table_or_data(result, args.format if hasattr(args, "format") else "table")
     return 0
 
 

@@ -307,3 +307,49 @@ def cmd_alias(store: BaseStore, args: argparse.Namespace) -> Tabular:
     mv = store.get_model_version(args.name, args.version)
     moved = f" (moved from v{previous})" if previous not in (None, mv.version) else ""
     return versions_table([mv], f"@{safe_text(args.alias)} → v{mv.version}{moved}")
+
+
+def cmd_plot(store: BaseStore, args: argparse.Namespace) -> str:
+    """The chart the TUI draws, printed: colours when stdout is a terminal."""
+    import shutil
+    import sys
+
+    from .views.charts import MAX_RUNS, ChartSettings, RunColors, load_all_series, notes, render
+
+    if not 0 <= args.smooth < 1:
+        raise InvalidValue("--smooth takes a weight from 0 up to (not including) 1")
+    if len(args.runs) > MAX_RUNS:
+        raise InvalidValue(f"plot draws at most {MAX_RUNS} runs, got {len(args.runs)}")
+    runs = resolve_runs(store, args.runs, args.experiment)
+    width = args.width or shutil.get_terminal_size((100, 25)).columns
+    height = args.height or 25
+    if width < 20 or height < 5:
+        raise InvalidValue("--width must be at least 20 and --height at least 5")
+    series = load_all_series(store, runs, args.metric, RunColors(), width=width)
+    if not any(s.values for s in series) and not any(s.nan or s.inf for s in series):
+        raise InvalidValue(f"no run here logged the metric '{args.metric}'")
+    settings = ChartSettings(x_mode=args.x, log_y=args.log, smoothing=args.smooth)
+    chart = render(series, settings, width, height, title=args.metric,
+                   color=sys.stdout.isatty())
+    said = notes(series, settings)
+    return chart + ("\n" + "; ".join(said) if said else "")
+
+
+def resolve_runs(store: BaseStore, refs: Sequence[str], experiment: str | None) -> list[Run]:
+    """Runs by id, or by name within ``experiment``; one line naming what is missing."""
+    exp = store.find_experiment(experiment) if experiment else None
+    runs = []
+    for ref in refs:
+        found = store.get_runs([ref]).get(ref)
+        if found is None and exp is not None and "'" not in ref:
+            named = store.search_runs([exp.experiment_id], f"attributes.run_name = '{ref}'",
+                                      max_results=2, count_total=False).runs
+            if len(named) > 1:
+                raise InvalidValue(f"two or more runs of '{exp.name}' are named '{ref}': "
+                                   "give the run id")
+            found = named[0] if named else None
+        if found is None:
+            where = f" in '{exp.name}'" if exp is not None else " (names need --experiment)"
+            raise InvalidValue(f"no run '{ref}'{where}")
+        runs.append(found)
+    return runs

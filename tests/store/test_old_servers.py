@@ -688,7 +688,7 @@ async def test_filter_error_and_run_screen(old):
         for key in expected["metrics"]:
             assert key in text
         assert "optimizer" not in text  # on the params tab
-        await pilot.press("2")
+        await pilot.press("3")
 
         def params_shown() -> bool:
             shown = screen_text(app)

@@ -578,7 +578,7 @@ async def test_run_screen_help_and_command_palette(sql_uri, mlflow_client):
         metrics = cells("#metrics")
         assert set(metrics) == set(expected.data.metrics)
         assert float(str(metrics["acc"][1])) == pytest.approx(expected.data.metrics["acc"])
-        assert metrics["loss"][2] == "49"  # latest step
+        assert metrics["loss"][5] == "49"  # latest step (after min, max and history)
         tags = cells("#tags")
         assert str(tags["owner"][1]) == expected.data.tags["owner"]
         text = screen_text(app)

@@ -7,12 +7,13 @@ long values open whole with enter, and the parent run is one key away.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
+from textual.containers import Container, VerticalScroll
 from textual.timer import Timer
 from textual.widgets import DataTable, Markdown, Static, TabbedContent, TabPane
 
@@ -27,13 +28,17 @@ from ..textfmt import (
     safe_multiline,
     safe_text,
 )
+from ..views.charts import ChartSettings, MetricSummary, Series, summarize
 from ..views.run_detail import NameCache, RunView, load_run_view
 from ..widgets.footer import KeysFooter
+from ..widgets.metric_chart import ChartPanel, MetricChart
 from ..widgets.status_bar import StatusBar
 from ..widgets.vim_table import VimTable
 from .base import MltuiScreen
+from .charts import ChartScreen, read_charts
 
-TABS = ("tab-metrics", "tab-params", "tab-tags", "tab-io")
+TABS = ("tab-metrics", "tab-charts", "tab-params", "tab-tags", "tab-io")
+CHART_ACTIONS = {"charts_filter", "charts_x", "charts_smoothing", "charts_log"}
 
 
 class RunScreen(MltuiScreen):
@@ -45,9 +50,14 @@ class RunScreen(MltuiScreen):
         Binding("p", "toggle_live", "Pause", show=False, id="run.live"),
         Binding("r,ctrl+r", "reload", "Reload", show=False, id="run.reload"),
         Binding("1", "tab(0)", "Metrics tab", show=False, id="run.tab_metrics"),
-        Binding("2", "tab(1)", "Params tab", show=False, id="run.tab_params"),
-        Binding("3", "tab(2)", "Tags tab", show=False, id="run.tab_tags"),
-        Binding("4", "tab(3)", "Inputs/outputs tab", show=False, id="run.tab_io"),
+        Binding("2", "tab(1)", "Charts tab", show=False, id="run.tab_charts"),
+        Binding("3", "tab(2)", "Params tab", show=False, id="run.tab_params"),
+        Binding("4", "tab(3)", "Tags tab", show=False, id="run.tab_tags"),
+        Binding("5", "tab(4)", "Inputs/outputs tab", show=False, id="run.tab_io"),
+        Binding("slash", "charts_filter", "Filter charts", id="run.charts_filter"),
+        Binding("x", "charts_x", "X axis", id="run.charts_x"),
+        Binding("s", "charts_smoothing", "Smoothing", id="run.charts_smooth"),
+        Binding("L", "charts_log", "Log y", id="run.charts_log"),
         Binding("right_square_bracket", "next_tab(1)", "Next tab", show=False,
                 id="run.next_tab"),
         Binding("left_square_bracket", "next_tab(-1)", "Previous tab", show=False,
@@ -55,11 +65,16 @@ class RunScreen(MltuiScreen):
     ]
 
     HELP = """\
-A run's details: parameters, the latest value of each metric (with its step),
-tags, the datasets it consumed and the models it logged. Keys with the mlflow.
-prefix are MLflow's own system tags (user, source, parent run, note).
+A run's details: the latest value of each metric (with its step, its lowest
+and highest value and a sparkline of its history), a chart of each metric,
+parameters, tags, the datasets it consumed and the models it logged. Keys with
+the mlflow. prefix are MLflow's own system tags (user, source, parent run, note).
 
-1 2 3 4 (or [ and ]) switch tabs. enter shows the value under the cursor whole
+On the Charts tab, / keeps the metrics matching a pattern, enter opens a chart
+full size (cursor, zoom, pan), x changes the x axis, s the smoothing, L the log
+scale.
+
+1 to 5 (or [ and ]) switch tabs. enter shows the value under the cursor whole
 (a 5,000-character param scrolls; y there copies it). y copies the run id, P
 opens the parent run of a nested run. A RUNNING run refreshes every few seconds
 (p pauses), its duration counting up.
@@ -80,6 +95,9 @@ opens the parent run of a nested run. A RUNNING run refreshes every few seconds
         self._names = NameCache()
         self._timer: Timer | None = None
         self._note_shown: str | None = None
+        self.summaries: dict[str, MetricSummary] = {}
+        """Lowest, highest and a sparkline per metric key (read after the run)."""
+        self.chart_settings = ChartSettings()
 
     @property
     def detail(self) -> RunDetail | None:
@@ -93,11 +111,13 @@ opens the parent run of a nested run. A RUNNING run refreshes every few seconds
         with TabbedContent(initial="tab-metrics"):
             with TabPane("1 Metrics", id="tab-metrics"):
                 yield VimTable(id="metrics", cursor_type="row", zebra_stripes=True)
-            with TabPane("2 Params", id="tab-params"):
+            with TabPane("2 Charts", id="tab-charts"):
+                yield Container(id="charts-holder")
+            with TabPane("3 Params", id="tab-params"):
                 yield VimTable(id="params", cursor_type="row", zebra_stripes=True)
-            with TabPane("3 Tags", id="tab-tags"):
+            with TabPane("4 Tags", id="tab-tags"):
                 yield VimTable(id="tags", cursor_type="row", zebra_stripes=True)
-            with TabPane("4 Inputs / outputs", id="tab-io"), VerticalScroll():
+            with TabPane("5 Inputs / outputs", id="tab-io"), VerticalScroll():
                 yield Static(id="io")
         yield KeysFooter()
 
@@ -139,6 +159,8 @@ opens the parent run of a nested run. A RUNNING run refreshes every few seconds
         self._show_info(self.run)
 
     def action_back(self) -> None:
+        if self._charts is not None and self._on_charts() and self._charts.close_filter():
+            return
         self.app.pop_screen()
 
     # -- header -------------------------------------------------------------------
@@ -210,11 +232,10 @@ opens the parent run of a nested run. A RUNNING run refreshes every few seconds
         self.run = run
         self._follow(run)
         self._show_info(run)
-        metrics = self.query_one("#metrics", DataTable)
-        rows = [(Text(safe_text(key)), Text(format_number(m.value), justify="right"),
-                 str(m.step), format_timestamp(m.timestamp))
-                for key, m in sorted(run.metrics.items())]
-        self._fill(metrics, ("Metric", "Value", "Step", "Logged"), rows)
+        self._fill_metrics()
+        self._read_summaries()
+        if self._charts is not None and self._on_charts():
+            read_charts(self, [run], self._charts.keys, self._chart_read)
         self._fill(self.query_one("#params", DataTable), ("Param", "Value"),
                    [(Text(safe_text(k)), Text(safe_text(v)[:500]))
                     for k, v in sorted(run.params.items())])
@@ -240,6 +261,89 @@ opens the parent run of a nested run. A RUNNING run refreshes every few seconds
             if not detail.outputs:
                 io.append("  none\n", style="dim")
         self.query_one("#io", Static).update(io)
+
+    def _fill_metrics(self) -> None:
+        def cell(value: float | None) -> Text:
+            return Text("…" if value is None else format_number(value), justify="right")
+
+        rows = []
+        for key, m in sorted(self.run.metrics.items()):
+            summary = self.summaries.get(key)
+            rows.append((
+                Text(safe_text(key)), Text(format_number(m.value), justify="right"),
+                cell(summary.low if summary else None), cell(summary.high if summary else None),
+                Text(summary.trend if summary else "", style="cyan"),
+                str(m.step), format_timestamp(m.timestamp),
+            ))
+        self._fill(self.query_one("#metrics", DataTable),
+                   ("Metric", "Value", "Min", "Max", "History", "Step", "Logged"), rows)
+
+    def _read_summaries(self) -> None:
+        run_id, keys, store = self.run.run_id, sorted(self.run.metrics), self.store
+
+        def read() -> dict[str, MetricSummary]:
+            return {key: summarize(store, run_id, key) for key in keys}
+
+        def done(found: dict[str, MetricSummary]) -> None:
+            self.summaries = found
+            self._fill_metrics()
+
+        run_blocking(self, read, done=done, failed=lambda _m: None, group="run-summaries")
+
+    # -- charts tab ---------------------------------------------------------------------
+    @property
+    def _charts(self) -> ChartPanel | None:
+        found = self.query(ChartPanel)
+        return found.first() if found else None
+
+    def _on_charts(self) -> bool:
+        return self.query_one(TabbedContent).active == "tab-charts"
+
+    async def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if event.pane.id != "tab-charts":
+            return
+        panel = self._charts
+        if panel is None:
+            # built when first shown: reading every history costs the other tabs nothing
+            panel = ChartPanel(sorted(self.run.metrics))
+            await self.query_one("#charts-holder", Container).mount(panel)
+            read_charts(self, [self.run], sorted(self.run.metrics), self._chart_read)
+        if not isinstance(self.focused, MetricChart):
+            panel.focus_first()  # the table that had focus is hidden now
+        self.refresh_bindings()
+
+    def _chart_read(self, key: str, series: list[Series]) -> None:
+        if self._charts is not None:
+            self._charts.show(key, series, self.chart_settings)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # the chart keys exist on the Charts tab only
+        if action in CHART_ACTIONS:
+            return self._on_charts()
+        return True
+
+    def action_charts_filter(self) -> None:
+        if self._charts is not None:
+            self._charts.open_filter()
+
+    def _restyle_charts(self, settings: ChartSettings) -> None:
+        self.chart_settings = settings
+        if self._charts is not None:
+            self._charts.set_settings(settings)
+
+    def action_charts_x(self) -> None:
+        self._restyle_charts(self.chart_settings.next_x())
+
+    def action_charts_smoothing(self) -> None:
+        self._restyle_charts(self.chart_settings.next_smoothing())
+
+    def action_charts_log(self) -> None:
+        self._restyle_charts(replace(self.chart_settings, log_y=not self.chart_settings.log_y))
+
+    def on_metric_chart_activated(self, event: MetricChart.Activated) -> None:
+        keys = self._charts.keys if self._charts is not None else [event.chart.key]
+        self.app.push_screen(ChartScreen([self.run], keys, event.chart.key,
+                                         self.chart_settings))
 
     @staticmethod
     def _fill(table: DataTable, headers: tuple[str, ...], rows: list[tuple]) -> None:
@@ -316,3 +420,5 @@ opens the parent run of a nested run. A RUNNING run refreshes every few seconds
                     "tab-tags": "tags"}.get(active)
         if table_id:
             self.query_one(f"#{table_id}", DataTable).focus()
+        elif active == "tab-charts" and self._charts is not None:
+            self._charts.focus_first()

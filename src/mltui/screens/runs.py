@@ -22,6 +22,7 @@ from ..store.errors import InvalidSearch
 from ..store.query import RunQuery
 from ..store.search import ATTRIBUTE, METRIC, PARAM, TAG, parse_filter
 from ..textfmt import count_of, safe_text
+from ..views.charts import MAX_RUNS
 from ..views.export import export_runs, problem_with_path
 from ..views.prefetch import FirstPage
 from ..views.run_pages import (
@@ -64,6 +65,7 @@ class RunsScreen(MltuiScreen):
         Binding("D,delete", "delete", "Delete", id="runs.delete"),
         Binding("R", "restore", "Restore", show=False, id="runs.restore"),
         Binding("e", "export", "Export", id="runs.export"),
+        Binding("v", "charts", "Charts", id="runs.charts"),
         Binding("p", "toggle_live", "Pause", show=False, id="runs.live"),
         Binding("r,ctrl+r", "reload", "Reload", show=False, id="runs.reload"),
         Binding("w", "view_value", "Whole value", show=False, id="runs.value"),
@@ -90,8 +92,9 @@ flip), S returns to MLflow's default (newest first). h/l move between columns.
 Nested runs (a sweep's children) sit under their parent in tree view: o, or
 enter/space on the name column, opens a parent. With a filter the list is flat.
 
-space marks runs (A marks all that match). e exports the marked runs, or every
-match, to CSV; D deletes the marked runs (or the one under the cursor) with
+space marks runs (A marks all that match). v draws charts of the marked runs (or
+the run under the cursor), each run in its own colour. e exports the marked runs,
+or every match, to CSV; D deletes the marked runs (or the one under the cursor) with
 MLflow's soft delete: x shows deleted runs and R restores them. w shows the
 focused cell's value whole, y copies the run id. Runs that are RUNNING refresh
 every few seconds (p pauses).
@@ -638,6 +641,26 @@ every few seconds (p pauses).
         if run is not None:
             self.app.copy_to_clipboard(run.run_id)
             self.notify(f"Copied run id {run.run_id} (OSC 52)")
+
+    def action_charts(self) -> None:
+        """Charts of the marked runs (or the run under the cursor), overlaid."""
+        from .charts import ChartsScreen
+
+        marked = sorted(self.table.marks)
+        if not marked:
+            if self.table.current_run is not None:
+                self.app.push_screen(ChartsScreen([self.table.current_run]))
+            return
+
+        def found(runs: list[Run]) -> None:
+            if len(runs) > MAX_RUNS:
+                self.notify(f"Charts show {MAX_RUNS} runs at most: the newest {MAX_RUNS} of "
+                            f"the {len(runs):,} marked")
+                runs = sorted(runs, key=lambda r: -(r.start_time or 0))[:MAX_RUNS]
+            self.app.push_screen(ChartsScreen(runs))
+
+        run_blocking(self, runs_by_id, self.store, self.experiment_ids, marked,
+                     list(self.rows.loaded_runs()), done=found, group="chart-runs")
 
     def _open_run(self, run: Run) -> None:
         from .run import RunScreen
