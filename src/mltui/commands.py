@@ -332,7 +332,7 @@ def cmd_plot(store: BaseStore, args: argparse.Namespace) -> str:
     chart = render(series, settings, width, height, title=args.metric,
                    color=sys.stdout.isatty())
     said = notes(series, settings)
-    return chart + ("\n" + "; ".join(said) if said else "")
+    return chart.rstrip("\n") + ("\n" + "; ".join(said) if said else "")
 
 
 def resolve_runs(store: BaseStore, refs: Sequence[str], experiment: str | None) -> list[Run]:
@@ -341,8 +341,10 @@ def resolve_runs(store: BaseStore, refs: Sequence[str], experiment: str | None) 
     runs = []
     for ref in refs:
         found = store.get_runs([ref]).get(ref)
-        if found is None and exp is not None and "'" not in ref:
-            named = store.search_runs([exp.experiment_id], f"attributes.run_name = '{ref}'",
+        quote = "'" if "'" not in ref else '"'
+        if found is None and exp is not None and quote not in ref:
+            named = store.search_runs([exp.experiment_id],
+                                      f"attributes.run_name = {quote}{ref}{quote}",
                                       max_results=2, count_total=False).runs
             if len(named) > 1:
                 raise InvalidValue(f"two or more runs of '{exp.name}' are named '{ref}': "
