@@ -21,7 +21,7 @@ from mltui.app import MltuiApp
 from mltui.config import Settings
 from mltui.store import open_store
 
-TIMEOUT = 30.0
+TIMEOUT = 60.0
 
 
 def make_app(

@@ -20,6 +20,7 @@ from mltui.screens.dialogs import ConfirmDialog, PromptDialog
 from mltui.screens.experiments import ExperimentsScreen
 from mltui.screens.runs import RunsScreen
 from support.apphelp import make_app, paste_text, screen_text, settle, wait_for, wait_screen
+from support.builders import cached_store
 from support.pages_builder import CHILDREN
 from support.pages_builder import PAGE_SIZE as PAGES_PAGE_SIZE
 
@@ -36,8 +37,22 @@ def expected_runs(backend, filter_string="", order_by=None, view=ACTIVE, top_lev
                   experiments=("pages",)):
     """The runs MlflowClient returns for a query, in its order. ``top_level``: only
     runs whose parent is not among them (what the tree view lists)."""
+    key = (backend.kind, backend.mlflow_uri, filter_string, tuple(order_by or ()), view,
+           top_level, experiments)
+    if backend.mlflow_uri != f"sqlite:///{cached_store('pages-sqlite') / 'mlflow.db'}":
+        return _expected_runs(backend, *key[2:])
+    if key not in _EXPECTED:  # the pristine pages store never changes: ask once
+        _EXPECTED[key] = _expected_runs(backend, *key[2:])
+    return list(_EXPECTED[key])
+
+
+_EXPECTED: dict[tuple, list] = {}
+
+
+def _expected_runs(backend, filter_string, order_by, view, top_level, experiments):
     client = backend.client()
     ids = [client.get_experiment_by_name(n).experiment_id for n in experiments]
+    order_by = list(order_by) or None
     runs, token = [], None
     while True:
         page = client.search_runs(ids, filter_string, run_view_type=view, max_results=1000,
