@@ -25,11 +25,13 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import NoReturn
 
+from .artifacts import ArtifactReader, reader_for
 from .entities import (
     PARENT_RUN_TAG,
     ArtifactEntry,
@@ -47,7 +49,7 @@ from .entities import (
 from .errors import InvalidSearch, InvalidValue, ReadOnlyError, ResourceNotFound, StoreError
 from .query import RunQuery
 from .registry_rules import ANY
-from .search import parse_filter, parse_order_by
+from .search import METRIC, PARAM, TAG, parse_filter, parse_order_by
 
 
 @dataclass(frozen=True)
@@ -225,6 +227,41 @@ class BaseStore(ABC):
         empty list or ResourceNotFound, as the backend can tell.
         """
 
+    def metric_ranges(
+        self, run_ids: Sequence[str], keys: Sequence[str]
+    ) -> dict[tuple[str, str], tuple[float, float]]:
+        """The lowest and highest finite value of each metric ``key`` of each run over
+        its whole history, by ``(run_id, key)``; a pair never logged, or only ever
+        NaN or infinite, is absent. The default asks for each pair's two-point
+        history (the extremes, exact), a few at a time."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        pairs = [(rid, key) for rid in run_ids for key in keys]
+
+        def extremes(pair: tuple[str, str]) -> tuple[float, float] | None:
+            points = self.get_metric_history(pair[0], pair[1], max_points=2)
+            finite = [m.value for m in points if math.isfinite(m.value)]
+            return (min(finite), max(finite)) if finite else None
+
+        with ThreadPoolExecutor(4) as pool:
+            found = list(pool.map(extremes, pairs))
+        return {pair: lo_hi for pair, lo_hi in zip(pairs, found, strict=True) if lo_hi}
+
+    def query_values(
+        self, query: RunQuery, fields: Sequence[tuple[str, str]], limit: int | None = None
+    ) -> list[tuple[str, tuple]]:
+        """For every run of ``query`` (in no particular order, at most ``limit``) its
+        id and the value of each ``(kind, key)`` field: a metric's latest value
+        (float), a param or tag (str), an attribute (``start_time``, ``status``...,
+        native). None where a run has no such value. A scatter of 100,000 runs
+        reads two columns, not the runs: SQL answers in one query."""
+        out: list[tuple[str, tuple]] = []
+        for run in self.iter_query(query):
+            out.append((run.run_id, tuple(field_value(run, kind, key) for kind, key in fields)))
+            if limit is not None and len(out) >= limit:
+                break
+        return out
+
     @abstractmethod
     def run_keys(self, experiment_ids: Sequence[str]) -> RunKeys:
         """The metric, param and tag keys the runs of these experiments use (for
@@ -298,17 +335,65 @@ class BaseStore(ABC):
         return counts
 
     # artifacts -------------------------------------------------------------
+    # Paths are relative to the artifact root, with "/" separators; "" is the root.
+    # A path with ".." raises StoreError before anything is read. Reads never
+    # transfer more than asked (a tail of a 2 GB log costs the tail), except from
+    # a tracking server that ignores HTTP Range (see ``read_artifact_range``).
     def list_artifacts(self, run_id: str, path: str = "") -> list[ArtifactEntry]:
-        """Entries directly under ``path`` of the run's artifacts, folders first."""
-        from .artifacts import list_local_artifacts
-
-        return list_local_artifacts(self.get_run(run_id).run.artifact_uri, path)
+        """Entries directly under ``path`` of the run's artifacts, folders first then by
+        name, files with their size. ``[]`` for a run that logged nothing. Raises
+        ResourceNotFound for a missing folder, StoreError for a file, no access, or a
+        cloud URI this install cannot read (the message names the extra)."""
+        return self._run_artifacts(run_id).entries(path)
 
     def read_artifact(self, run_id: str, path: str, max_bytes: int = 8 << 20) -> bytes:
         """The first ``max_bytes`` of one artifact file."""
-        from .artifacts import read_local_artifact
+        return self._run_artifacts(run_id).read(path, 0, max_bytes)
 
-        return read_local_artifact(self.get_run(run_id).run.artifact_uri, path, max_bytes)
+    def artifact_size(self, run_id: str, path: str) -> int:
+        """The size in bytes of one artifact file. Raises ResourceNotFound when there
+        is no file at ``path`` (a folder included)."""
+        return self._run_artifacts(run_id).size(path)
+
+    def read_artifact_range(self, run_id: str, path: str, offset: int, length: int) -> bytes:
+        """Up to ``length`` bytes of one artifact file from byte ``offset``: fewer at
+        the end of the file, ``b""`` past it. Local and cloud files are read at the
+        offset; a tracking server is asked with an HTTP Range header, and one that
+        ignores it (the servers of MLflow 2.9 and 3.10 do) is read from the start, the
+        skipped bytes discarded, up to ``rest.artifacts.MAX_SKIP`` (beyond it a
+        StoreError says so). Raises ResourceNotFound when there is no such file."""
+        if offset < 0 or length < 0:
+            raise InvalidValue(f"Invalid byte range {offset}+{length}")
+        return self._run_artifacts(run_id).read(path, offset, length)
+
+    def list_model_artifacts(self, model: LoggedModel, path: str = "") -> list[ArtifactEntry]:
+        """:meth:`list_artifacts` for an MLflow 3 logged model (as
+        :meth:`list_logged_models` returns it): ``mlflow.<flavor>.log_model`` puts the
+        model's files there, not among the run's artifacts (capabilities.logged_models)."""
+        return self._model_artifacts(model).entries(path)
+
+    def model_artifact_size(self, model: LoggedModel, path: str) -> int:
+        """:meth:`artifact_size` for a logged model's file."""
+        return self._model_artifacts(model).size(path)
+
+    def read_model_artifact_range(
+        self, model: LoggedModel, path: str, offset: int, length: int
+    ) -> bytes:
+        """:meth:`read_artifact_range` for a logged model's file."""
+        if offset < 0 or length < 0:
+            raise InvalidValue(f"Invalid byte range {offset}+{length}")
+        return self._model_artifacts(model).read(path, offset, length)
+
+    # how a backend reaches artifacts: the methods above are written on these two
+    def _run_artifacts(self, run_id: str) -> ArtifactReader:
+        """The reader of a run's artifact root (its ``artifact_uri``)."""
+        return reader_for(self.get_run(run_id).run.artifact_uri)
+
+    def _model_artifacts(self, model: LoggedModel) -> ArtifactReader:
+        """The reader of a logged model's artifact root."""
+        if not model.artifact_location:
+            raise ResourceNotFound(f"Logged model {model.model_id} has no artifact location")
+        return reader_for(model.artifact_location)
 
     def delete_runs(self, run_ids: Sequence[str]) -> None:
         """MLflow's soft delete of each run (lifecycle ``deleted``, deleted_time set).
@@ -395,6 +480,23 @@ class BaseStore(ABC):
 
     def _unsupported(self, what: str) -> NoReturn:
         raise StoreError(f"This {self.kind} store does not support {what}")
+
+
+def field_value(run: Run, kind: str, key: str):
+    """The value of one ``(kind, key)`` field of ``run`` (see ``query_values``)."""
+    if kind == METRIC:
+        return run.metric_value(key)
+    if kind == PARAM:
+        return run.params.get(key)
+    if kind == TAG:
+        return run.tags.get(key)
+    if key not in VALUE_ATTRIBUTES:
+        raise InvalidValue(f"'{key}' is not a run attribute one can plot "
+                           f"(use one of {', '.join(VALUE_ATTRIBUTES)})")
+    return getattr(run, key)
+
+
+VALUE_ATTRIBUTES = ("start_time", "end_time", "status", "run_name", "user_id", "run_id")
 
 
 def encode_page_token(offset: int) -> str:

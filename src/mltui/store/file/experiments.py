@@ -12,10 +12,13 @@ what the default (active) runs view shows, so the list matches the table behind 
 from __future__ import annotations
 
 import os
+from urllib.parse import urlparse
 
+from ..artifacts import ArtifactReader, LocalArtifacts, existing_local_folder, reader_for
 from ..entities import Experiment, LoggedModel, Metric, ViewType
 from ..errors import ResourceNotFound
 from .layout import (
+    ARTIFACTS,
     LOGGED_MODEL_STATUS_NAMES,
     META,
     METRICS,
@@ -152,6 +155,19 @@ class Experiments:
         models.sort(key=lambda m: -(m.creation_time or 0))
         return models
 
+    def model_artifacts(self, model: LoggedModel) -> ArtifactReader:
+        """The reader of a logged model's files: its ``artifact_location``, or for an
+        mlruns folder copied from elsewhere, ``models/<id>/artifacts`` of its experiment."""
+        uri = model.artifact_location
+        exp_dir = self._root.experiment_dir(model.experiment_id)
+        fallback = os.path.join(exp_dir, MODELS, model.model_id, ARTIFACTS) if exp_dir else None
+        scheme = urlparse(uri).scheme
+        moved = not uri or (scheme in ("", "file") and existing_local_folder(uri) is None)
+        if moved and fallback and os.path.isdir(fallback):
+            return LocalArtifacts(fallback)
+        if not uri:
+            raise ResourceNotFound(f"Logged model {model.model_id} has no artifact location")
+        return reader_for(uri)
 
 
 def _logged_model_metrics(folder: str) -> list[Metric]:

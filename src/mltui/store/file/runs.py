@@ -13,8 +13,8 @@ import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ..artifacts import list_local_artifacts, local_root, read_local_artifact
-from ..entities import ArtifactEntry, Metric, RunDetail
+from ..artifacts import ArtifactReader, local_root, reader_for
+from ..entities import Metric, RunDetail
 from ..errors import ResourceNotFound, StoreError
 from ..shared import now_ms
 from .layout import ARTIFACTS, META, RUN_STATUS_NUMBERS, SOURCE_TYPE_LOCAL, atomic_write
@@ -110,13 +110,9 @@ class Runs:
             return fallback
         return uri
 
-    def list_artifacts(self, run_id: str, path: str = "") -> list[ArtifactEntry]:
-        """Entries directly under ``path`` of the run's artifacts, folders first."""
-        return list_local_artifacts(self.artifact_root(run_id), path)
-
-    def read_artifact(self, run_id: str, path: str, max_bytes: int = 8 << 20) -> bytes:
-        """The first ``max_bytes`` of one artifact file."""
-        return read_local_artifact(self.artifact_root(run_id), path, max_bytes)
+    def artifacts(self, run_id: str) -> ArtifactReader:
+        """The reader of the run's artifacts (see :meth:`artifact_root`)."""
+        return reader_for(self.artifact_root(run_id))
 
     def _set_lifecycle(self, run_ids: Sequence[str], stage: str) -> None:
         ids = list(dict.fromkeys(run_ids))

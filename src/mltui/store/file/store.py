@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ..artifacts import ArtifactReader
 from ..base import BaseStore, Capabilities
 from ..entities import (
-    ArtifactEntry,
     Experiment,
     LoggedModel,
     Metric,
@@ -122,11 +122,11 @@ class FileStore(BaseStore):
     ) -> list[Metric]:
         return self._runs.metric_history(run_id, key, min_step, max_step, max_points)
 
-    def list_artifacts(self, run_id: str, path: str = "") -> list[ArtifactEntry]:
-        return self._runs.list_artifacts(run_id, path)
+    def _run_artifacts(self, run_id: str) -> ArtifactReader:
+        return self._runs.artifacts(run_id)
 
-    def read_artifact(self, run_id: str, path: str, max_bytes: int = 8 << 20) -> bytes:
-        return self._runs.read_artifact(run_id, path, max_bytes)
+    def _model_artifacts(self, model: LoggedModel) -> ArtifactReader:
+        return self._experiments.model_artifacts(model)
 
     def delete_runs(self, run_ids: Sequence[str]) -> None:
         self._runs.delete(run_ids)

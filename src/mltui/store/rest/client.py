@@ -147,9 +147,11 @@ class RestClient:
         *,
         stream: bool = False,
         invalid: type[StoreError] = InvalidValue,
+        accept: frozenset[int] = frozenset(),
         **kwargs,
     ) -> httpx.Response:
-        """The raw response to a request, after retries; errors for 4xx/5xx statuses.
+        """The raw response to a request, after retries; errors for 4xx/5xx statuses
+        except those in ``accept`` (returned as they are).
 
         With ``stream`` the body is not read: use ``with`` on the response."""
         s = self.settings
@@ -176,7 +178,7 @@ class RestClient:
                 wait = self._backoff(attempt)
             else:
                 if response.status_code not in RETRY_STATUSES or attempt >= s.max_retries:
-                    if response.status_code >= 400:
+                    if response.status_code >= 400 and response.status_code not in accept:
                         if stream:
                             response.read()
                             response.close()
@@ -244,16 +246,72 @@ class RestClient:
     def read_bytes(self, path: str, params: Mapping[str, Any] | None, max_bytes: int) -> bytes:
         """The first ``max_bytes`` of a download (the rest is never transferred)."""
         response = self.send("GET", path, params=params, stream=True)
+        return self._collect(response, path, 0, max_bytes)
+
+    def read_range(
+        self, path: str, params: Mapping[str, Any] | None, offset: int, length: int,
+        max_skip: int,
+    ) -> bytes:
+        """Up to ``length`` bytes of a download from ``offset``, asked with an HTTP
+        Range header. A server that ignores it answers 200 with the whole file: then
+        the first ``offset`` bytes are read and dropped, if ``offset <= max_skip``;
+        beyond that a StoreError says the server cannot serve the range."""
+        if length <= 0:
+            return b""
+        headers = {"Range": f"bytes={offset}-{offset + length - 1}",
+                   # a compressed body would make the byte offsets meaningless
+                   "Accept-Encoding": "identity"}
+        response = self.send("GET", path, params=params, headers=headers, stream=True,
+                             accept=frozenset({416}))
+        skip = 0
+        if response.status_code == 416:  # the range starts past the end of the file
+            response.close()
+            return b""
+        if response.status_code != 206 and offset:
+            if offset > max_skip:
+                response.close()
+                raise StoreError(
+                    f"{self.base_url} does not serve byte ranges (an older MLflow server): "
+                    f"reading from {offset:,} bytes in would download the file whole"
+                )
+            skip = offset
+        return self._collect(response, path, skip, length)
+
+    def _collect(self, response: httpx.Response, path: str, skip: int, length: int) -> bytes:
+        """``length`` bytes of a streamed body after dropping its first ``skip``."""
         chunks: list[bytes] = []
         size = 0
         try:
             for chunk in response.iter_bytes():
+                if skip:
+                    if len(chunk) <= skip:
+                        skip -= len(chunk)
+                        continue
+                    chunk, skip = chunk[skip:], 0
                 chunks.append(chunk)
                 size += len(chunk)
-                if size >= max_bytes:
+                if size >= length:
                     break
         except httpx.HTTPError as exc:
             raise self._network_error(exc, path) from None
         finally:
             response.close()
-        return b"".join(chunks)[:max_bytes]
+        return b"".join(chunks)[:length]
+
+    def content_length(self, path: str, params: Mapping[str, Any] | None) -> int | None:
+        """The size of a download without transferring it: a one-byte Range request
+        (``Content-Range: bytes 0-0/SIZE``), else the ``Content-Length`` of the full
+        answer; None when the server says neither (a chunked stream)."""
+        headers = {"Range": "bytes=0-0", "Accept-Encoding": "identity"}
+        response = self.send("GET", path, params=params, headers=headers, stream=True,
+                             accept=frozenset({416}))
+        try:
+            total = response.headers.get("Content-Range", "").rpartition("/")[2]
+            if response.status_code in (206, 416) and total.isdigit():
+                return int(total)
+            if response.status_code == 416:
+                return 0  # no byte 0: an empty file
+            length = response.headers.get("Content-Length", "")
+            return int(length) if response.status_code == 200 and length.isdigit() else None
+        finally:
+            response.close()

@@ -13,9 +13,9 @@ from typing import Any
 
 import httpx
 
+from ..artifacts import ArtifactReader
 from ..base import BaseStore, Capabilities
 from ..entities import (
-    ArtifactEntry,
     Experiment,
     LoggedModel,
     Metric,
@@ -175,13 +175,13 @@ class RestStore(BaseStore):
         return self.histories.get(run_id, key, min_step, max_step, max_points)
 
     # artifacts and run lifecycle ---------------------------------------------------------
-    def list_artifacts(self, run_id: str, path: str = "") -> list[ArtifactEntry]:
-        """From disk when the artifact root is a folder here, else through the server."""
-        return self.artifacts.entries(run_id, path)
+    def _run_artifacts(self, run_id: str) -> ArtifactReader:
+        """From disk when the artifact root is a folder here, else through the server
+        (ranges with HTTP Range: see :mod:`.artifacts`)."""
+        return self.artifacts.for_run(run_id)
 
-    def read_artifact(self, run_id: str, path: str, max_bytes: int = 8 << 20) -> bytes:
-        """Only the first ``max_bytes`` are transferred."""
-        return self.artifacts.read(run_id, path, max_bytes)
+    def _model_artifacts(self, model: LoggedModel) -> ArtifactReader:
+        return self.artifacts.for_model(model)
 
     def delete_runs(self, run_ids: Sequence[str]) -> None:
         """Soft-delete as ``MlflowClient.delete_run`` (the server sets deleted_time)."""

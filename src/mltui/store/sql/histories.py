@@ -14,12 +14,16 @@ looks cheaper but is not: the database sorts every point (window functions,
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.elements import UnaryExpression
 
 from ..entities import Metric
-from .database import Database
+from ..shared import MAX_FLOAT
+from .database import Database, chunks
 from .run_rows import decode_metric_value
 
 
@@ -111,6 +115,35 @@ class MetricHistories:
                 if row is not None:
                     picked.add(tuple(row))
         return picked
+
+    def ranges(
+        self, run_ids: Sequence[str], keys: Sequence[str]
+    ) -> dict[tuple[str, str], tuple[float, float]]:
+        """The finite extremes of each (run, key), grouped in the database: one
+        query per few hundred runs and keys (see :meth:`BaseStore.metric_ranges`)."""
+        metrics = self.db.schema["metrics"]
+        key: sa.ColumnElement = metrics.c.key
+        if self.db.schema.dialect == "sqlite":
+            # "+key": without statistics sqlite would take the primary key (key, ...)
+            # and read every point of these keys in every run (1.8 s for 20 runs
+            # of a 100k-run store, against 4 ms through the run_uuid index)
+            key = UnaryExpression(key, operator=operators.custom_op("+"))
+        found: dict[tuple[str, str], tuple[float, float]] = {}
+        with self.db.read() as conn:
+            for some_runs in chunks(list(run_ids)):
+                for some_keys in chunks(list(keys)):
+                    stmt = (
+                        sa.select(metrics.c.run_uuid, metrics.c.key,
+                                  sa.func.min(metrics.c.value), sa.func.max(metrics.c.value))
+                        .where(metrics.c.run_uuid.in_(some_runs), key.in_(some_keys),
+                               metrics.c.is_nan == sa.false(),
+                               metrics.c.value < MAX_FLOAT, metrics.c.value > -MAX_FLOAT)
+                        .group_by(metrics.c.run_uuid, metrics.c.key)
+                    )
+                    for run_id, key, low, high in conn.execute(stmt):
+                        if low is not None:
+                            found[(str(run_id), str(key))] = (float(low), float(high))
+        return found
 
 
 class _Raw:

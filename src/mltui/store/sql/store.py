@@ -160,6 +160,18 @@ class SqlStore(BaseStore):
         """One metric's points, downsampled in the database above ``max_points``."""
         return self._histories.history(run_id, key, min_step, max_step, max_points)
 
+    def metric_ranges(
+        self, run_ids: Sequence[str], keys: Sequence[str]
+    ) -> dict[tuple[str, str], tuple[float, float]]:
+        """Each metric's finite extremes, grouped in the database."""
+        return self._histories.ranges(run_ids, keys)
+
+    def query_values(
+        self, query: RunQuery, fields: Sequence[tuple[str, str]], limit: int | None = None
+    ) -> list[tuple[str, tuple]]:
+        """The fields of every matching run in one query (a column per field)."""
+        return self._search.values(query, fields, limit)
+
     def list_logged_models(self, experiment_id: str) -> list[LoggedModel]:
         """The experiment's logged models, newest first (none on older schemas)."""
         return self._logged_models.list_for(experiment_id)
