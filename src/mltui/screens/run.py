@@ -1,4 +1,5 @@
-"""One run: its info, params, latest metrics, tags, datasets and outputs.
+"""One run: its info, params, latest metrics, charts, tags, datasets, outputs
+and artifacts.
 
 A RUNNING run refreshes on its own (the runs table's interval; `p` pauses),
 long values open whole with enter, and the parent run is one key away.
@@ -34,10 +35,11 @@ from ..widgets.footer import KeysFooter
 from ..widgets.metric_chart import ChartPanel, MetricChart
 from ..widgets.status_bar import StatusBar
 from ..widgets.vim_table import VimTable
+from .artifact_browser import ArtifactBrowser
 from .base import MltuiScreen
 from .charts import ChartScreen, read_charts
 
-TABS = ("tab-metrics", "tab-charts", "tab-params", "tab-tags", "tab-io")
+TABS = ("tab-metrics", "tab-charts", "tab-params", "tab-tags", "tab-io", "tab-artifacts")
 CHART_ACTIONS = {"charts_filter", "charts_x", "charts_smoothing", "charts_log"}
 
 
@@ -54,6 +56,8 @@ class RunScreen(MltuiScreen):
         Binding("3", "tab(2)", "Params tab", show=False, id="run.tab_params"),
         Binding("4", "tab(3)", "Tags tab", show=False, id="run.tab_tags"),
         Binding("5", "tab(4)", "Inputs/outputs tab", show=False, id="run.tab_io"),
+        Binding("6", "tab(5)", "Artifacts tab", show=False, id="run.tab_artifacts"),
+        Binding("a", "artifacts", "Artifacts", id="run.artifacts"),
         Binding("slash", "charts_filter", "Filter charts", id="run.charts_filter"),
         Binding("x", "charts_x", "X axis", id="run.charts_x"),
         Binding("s", "charts_smoothing", "Smoothing", id="run.charts_smooth"),
@@ -74,7 +78,11 @@ On the Charts tab, / keeps the metrics matching a pattern, enter opens a chart
 full size (cursor, zoom, pan), x changes the x axis, s the smoothing, L the log
 scale.
 
-1 to 5 (or [ and ]) switch tabs. enter shows the value under the cursor whole
+The Artifacts tab shows the run's files beside a preview of the one under the
+cursor (logs, JSON, tables, images, MLmodel); a opens them full size, where
+?-help lists the keys (/ find, s save, y copy URI, o open in $PAGER).
+
+1 to 6 (or [ and ]) switch tabs. enter shows the value under the cursor whole
 (a 5,000-character param scrolls; y there copies it). y copies the run id, P
 opens the parent run of a nested run. A RUNNING run refreshes every few seconds
 (p pauses), its duration counting up.
@@ -119,6 +127,8 @@ opens the parent run of a nested run. A RUNNING run refreshes every few seconds
                 yield VimTable(id="tags", cursor_type="row", zebra_stripes=True)
             with TabPane("5 Inputs / outputs", id="tab-io"), VerticalScroll():
                 yield Static(id="io")
+            with TabPane("6 Artifacts", id="tab-artifacts"):
+                yield Container(id="artifacts-holder")
         yield KeysFooter()
 
     def on_mount(self) -> None:
@@ -300,6 +310,9 @@ opens the parent run of a nested run. A RUNNING run refreshes every few seconds
         return self.query_one(TabbedContent).active == "tab-charts"
 
     async def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if event.pane.id == "tab-artifacts":
+            await self._show_artifacts()
+            return
         if event.pane.id != "tab-charts":
             return
         panel = self._charts
@@ -311,6 +324,21 @@ opens the parent run of a nested run. A RUNNING run refreshes every few seconds
         if not isinstance(self.focused, MetricChart):
             panel.focus_first()  # the table that had focus is hidden now
         self.refresh_bindings()
+
+    async def _show_artifacts(self) -> None:
+        holder = self.query_one("#artifacts-holder", Container)
+        browsers = holder.query(ArtifactBrowser)
+        if not browsers:
+            # listed when first shown, like the charts: the other tabs pay nothing
+            await holder.mount(ArtifactBrowser(self.run.run_id))
+        else:
+            browsers.first().artifact_tree.focus()
+        self.refresh_bindings()
+
+    def action_artifacts(self) -> None:
+        from .artifacts import ArtifactsScreen
+
+        self.app.push_screen(ArtifactsScreen([self.run]))
 
     def _chart_read(self, key: str, series: list[Series]) -> None:
         if self._charts is not None:
@@ -422,3 +450,6 @@ opens the parent run of a nested run. A RUNNING run refreshes every few seconds
             self.query_one(f"#{table_id}", DataTable).focus()
         elif active == "tab-charts" and self._charts is not None:
             self._charts.focus_first()
+        elif active == "tab-artifacts":
+            for browser in self.query(ArtifactBrowser):
+                browser.artifact_tree.focus()
