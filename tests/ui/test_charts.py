@@ -177,7 +177,7 @@ async def test_zoom_reads_detail_from_the_store_and_pans(charts_uri, monkeypatch
 async def test_nan_inf_and_one_point(charts_uri):
     app = make_app(charts_uri, experiment="curves", tree=False)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await _full_chart(pilot, app, charts_uri, ["weird"], "w")
+        await _full_chart(pilot, app, charts_uri, ["weird"], "w")
         text = screen_text(app)
         assert "1 NaN and 2 ±inf not drawn" in text and "e+308" not in text
         await pilot.press("L")

@@ -9,6 +9,7 @@ import pytest
 from mlflow.entities import ViewType as MlflowViewType
 
 from mltui.columns import parse_columns
+from mltui.store.entities import ViewType
 from mltui.store.errors import StoreError
 from mltui.store.query import RunQuery
 from mltui.views.export import export_runs, problem_with_path
@@ -19,6 +20,7 @@ from mltui.views.run_pages import (
     LoadedPage,
     PageBook,
     count_rows,
+    first_runs,
     iter_marked,
     load_children,
     load_page,
@@ -211,3 +213,221 @@ def test_a_model_with_its_versions_and_run_names_in_one_read(store, mlflow_clien
         assert view.run_names[mv.run_id] == mlflow_client.get_run(mv.run_id).info.run_name
     again = load_model_view(store, "fraud-detector", view.run_names)
     assert len(calls) == 1 and again.run_names == view.run_names  # names known: no read
+
+
+# -- the book: what the mutation check found unpinned --------------------------------
+
+
+def test_a_started_page_counts_as_in_flight():
+    book = PageBook(size=10)
+    book.restart()
+    book.start(0)
+    assert book.in_flight == {0}
+    assert not book.request(0, loaded=False)  # already coming
+    assert book.request(1, loaded=False)
+    assert not book.request(2, loaded=False) and book.queued == [2]
+
+
+def test_next_pages_with_nothing_queued_fetches_nothing():
+    book = PageBook(size=10)
+    book.restart()
+    assert book.next_pages(wanted={0, 1}, loaded=set()) == ([], [])
+    assert book.request(0, loaded=False)
+    assert book.next_pages(wanted={0, 1}, loaded=set()) == ([], [])
+
+
+def test_next_pages_fills_the_free_slots_only():
+    book = PageBook(size=10)
+    book.restart()
+    assert book.request(1, loaded=False) and book.request(2, loaded=False)
+    for page in (3, 4, 5):
+        assert not book.request(page, loaded=False)
+    # nothing finished: no slot free, everything stays queued
+    assert book.next_pages(wanted={3, 4, 5}, loaded=set()) == ([], [])
+    assert book.queued == [3, 4, 5]
+    book.done(1)
+    fetch, dropped = book.next_pages(wanted={3, 4, 5}, loaded=set())
+    assert fetch == [5] and dropped == [] and book.queued == [3, 4]
+    assert book.in_flight == {2, 5}
+
+
+def test_queued_pages_loaded_or_scrolled_away_meanwhile_are_dropped_not_fetched():
+    book = PageBook(size=10)
+    book.restart()
+    assert book.request(1, loaded=False) and book.request(2, loaded=False)
+    for page in (3, 4, 5, 6):
+        assert not book.request(page, loaded=False)
+    book.done(1)
+    book.done(2)
+    # 6 scrolled away, 5 arrived with a refresh; 4 and 3 are wanted: fetched
+    fetch, dropped = book.next_pages(wanted={3, 4}, loaded={5})
+    assert fetch == [4, 3] and dropped == [6, 5] and book.queued == []
+    # popped pages dropped and queued ones scrolled away are both reported
+    book.restart()
+    assert book.request(1, loaded=False) and book.request(2, loaded=False)
+    for page in (3, 4, 5):
+        assert not book.request(page, loaded=False)
+    book.done(1)
+    fetch, dropped = book.next_pages(wanted={4}, loaded=set())
+    assert fetch == [4] and dropped == [5, 3] and book.queued == []
+
+
+def test_a_last_page_of_an_uncounted_store_sets_the_total_it_shows():
+    book = PageBook(size=10)
+    book.restart()
+    assert book.first_arrived(LoadedPage(0, [None] * 10, total=None, more=True))
+    book.later_arrived(LoadedPage(2, [None] * 4, more=False))
+    assert (book.total, book.total_known) == (24, False)
+
+
+# -- the loaders: offsets, counts and queries asked ----------------------------------
+
+
+def _spy_query_runs(monkeypatch, store, cap: int | None = None) -> list[tuple[int, int, bool]]:
+    """Record (max_results, offset, count_total) of each ``query_runs``; with ``cap``,
+    the store answers at most that many runs a page (with a next page token when
+    more follow), as a server with a smaller page limit does."""
+    calls: list[tuple[int, int, bool]] = []
+    real = store.query_runs
+
+    def query_runs(query, *, max_results=100, offset=0, count_total=True):
+        calls.append((max_results, offset, count_total))
+        size = min(max_results, cap) if cap else max_results
+        return real(query, max_results=size, offset=offset, count_total=count_total)
+
+    monkeypatch.setattr(store, "query_runs", query_runs)
+    return calls
+
+
+def _ids(runs) -> list[str]:
+    return [getattr(r, "run_id", None) or r.info.run_id for r in runs]
+
+
+def test_a_flat_page_at_its_offset_uncounted_with_no_tree_work(store, mlflow_client, sweep,
+                                                               monkeypatch):
+    every = mlflow_client.search_runs([sweep], "", max_results=100)
+    assert len(every) > 6 and any(r.info.run_name == "sweep-parent" for r in every)
+    asked = []
+    monkeypatch.setattr(store, "has_nested_runs", lambda ids: asked.append(ids) or True)
+    calls = _spy_query_runs(monkeypatch, store)
+    page = load_page(store, RunQuery.of([sweep]), 1, 2)
+    assert _ids(page.runs) == _ids(every[2:4]) and page.more
+    assert page.total is None and calls == [(2, 2, False)]  # counting is another worker's
+    assert page.nested is None and asked == []
+    # the parent is on this page, but a flat list counts no children
+    whole = load_page(store, RunQuery.of([sweep]), 0, 100, count=True)
+    assert _ids(whole.runs) == _ids(every) and whole.counts == {}
+    assert whole.total == len(every) and not whole.more
+
+
+def test_a_tree_known_flat_is_read_as_a_flat_list(store, mlflow_client, sweep, monkeypatch):
+    every = mlflow_client.search_runs([sweep], "", max_results=100)
+    counted = []
+    monkeypatch.setattr(store, "child_counts", lambda *a: counted.append(a) or {})
+    queries = []
+    real = store.query_runs
+    monkeypatch.setattr(store, "query_runs",
+                        lambda query, **kw: queries.append(query) or real(query, **kw))
+    page = load_page(store, RunQuery.of([sweep], top_level=True), 0, 100, nested=False)
+    assert page.nested is False and _ids(page.runs) == _ids(every)
+    assert [q.top_level for q in queries] == [False] and counted == []
+
+
+def test_children_are_counted_in_the_querys_view(writable_sql_uri):
+    from mlflow import MlflowClient
+
+    from mltui.store import open_store
+
+    client = MlflowClient(writable_sql_uri)
+    sweep = client.get_experiment_by_name("sweep").experiment_id
+    parent = client.search_runs([sweep], "attributes.run_name = 'sweep-parent'")[0].info.run_id
+    child = client.search_runs([sweep], "attributes.run_name = 'child-0'")[0].info.run_id
+    client.delete_run(child)
+    of_parent = f"tags.mlflow.parentRunId = '{parent}'"
+    active = client.search_runs([sweep], of_parent)
+    every = client.search_runs([sweep], of_parent, run_view_type=MlflowViewType.ALL)
+    assert len(every) == len(active) + 1
+    store = open_store(writable_sql_uri)
+    try:
+        for view, expected in ((ViewType.ACTIVE, active), (ViewType.ALL, every)):
+            query = RunQuery.of([sweep], view=view, top_level=True)
+            counts = {k: v for p in reload_pages(store, query, [0], 100, nested=True)
+                      for k, v in p.counts.items()}
+            assert counts == {parent: len(expected)}
+    finally:
+        store.close()
+
+
+def test_a_refresh_keeps_what_was_learnt_about_nesting(store, mlflow_client, sweep):
+    every = mlflow_client.search_runs([sweep], "", max_results=100)
+    query = RunQuery.of([sweep], top_level=True)
+    (page,) = reload_pages(store, query, [0], 100, nested=False)
+    assert page.nested is False and _ids(page.runs) == _ids(every) and page.counts == {}
+    assert page.total == len(every)
+    assert count_rows(store, query, nested=False) == len(every)
+    assert count_rows(store, query, nested=None) == len(every)
+    top = [r for r in every if "mlflow.parentRunId" not in r.data.tags]
+    assert count_rows(store, query, nested=True) == len(top) < len(every)
+
+
+def test_children_of_a_tree_query_and_of_a_childless_run(store, mlflow_client, sweep):
+    parent = mlflow_client.search_runs([sweep], "attributes.run_name = 'sweep-parent'")[0]
+    expected = mlflow_client.search_runs(
+        [sweep], f"tags.mlflow.parentRunId = '{parent.info.run_id}'")
+    assert len(expected) > 2
+    tree = RunQuery.of([sweep], top_level=True)
+    children, more = load_children(store, tree, parent.info.run_id)
+    assert _ids(children) == _ids(expected) and more == 0
+    bare = mlflow_client.search_runs([sweep], "attributes.run_name = 'bare'")[0]
+    assert load_children(store, tree, bare.info.run_id) == ([], 0)
+    with pytest.raises(StoreError, match=r"Unexpected run id .*x' OR"):
+        load_children(store, tree, "x' OR '1'='1")
+
+
+@pytest.mark.parametrize(
+    ("limit", "pages", "more"),
+    [(5, [(5, 0, True), (3, 2, False), (1, 4, False)], 1),
+     (100, [(100, 0, True), (98, 2, False), (96, 4, False)], 0)],
+)
+def test_children_over_short_pages(store, mlflow_client, sweep, monkeypatch, limit, pages,
+                                   more):
+    parent = mlflow_client.search_runs([sweep], "attributes.run_name = 'sweep-parent'")[0]
+    expected = mlflow_client.search_runs(
+        [sweep], f"tags.mlflow.parentRunId = '{parent.info.run_id}'",
+        order_by=["metrics.acc DESC"])
+    assert len(expected) == 6
+    calls = _spy_query_runs(monkeypatch, store, cap=2)
+    query = RunQuery.of([sweep], order_by=["metrics.acc DESC"])
+    children, left = load_children(store, query, parent.info.run_id, limit=limit)
+    assert _ids(children) == _ids(expected)[:limit] and left == more
+    assert calls == pages  # one question a page, counted once, never past the limit
+
+
+@pytest.mark.parametrize(
+    ("limit", "pages"),
+    [(3, [(3, 0, True)]),
+     (5, [(5, 0, True), (3, 2, False), (1, 4, False)]),
+     (100, [(100, 0, True), (98, 2, False), (96, 4, False), (94, 6, False)])],
+)
+def test_first_runs_over_short_pages(store, mlflow_client, sweep, monkeypatch, limit, pages):
+    every = mlflow_client.search_runs([sweep], "", order_by=["attributes.run_name"])
+    assert len(every) == 8
+    calls = _spy_query_runs(monkeypatch, store, cap=2 if limit > 3 else None)
+    runs, total = first_runs(store, RunQuery.of([sweep], order_by=["attributes.run_name"]),
+                             limit)
+    assert _ids(runs) == _ids(every)[:limit] and total == len(every)
+    assert calls == pages
+
+
+def test_marked_runs_are_read_in_one_query_whatever_the_tree(store, mlflow_client, sweep,
+                                                             monkeypatch):
+    every = mlflow_client.search_runs([sweep], "", order_by=["attributes.run_name"])
+    by_name = {r.info.run_name: r.info.run_id for r in every}
+    wanted = [by_name["child-3"], by_name["bare"], by_name["child-1"]]
+    reads = []
+    real = store.iter_query
+    monkeypatch.setattr(store, "iter_query", lambda q, *a: reads.append(q) or real(q, *a))
+    assert _names(runs_by_id(store, [sweep], wanted)) == ["child-3", "bare", "child-1"]
+    assert len(reads) == 1
+    tree = RunQuery.of([sweep], order_by=["attributes.run_name"], top_level=True)
+    assert _names(iter_marked(store, tree, wanted)) == ["bare", "child-1", "child-3"]
