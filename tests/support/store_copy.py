@@ -15,9 +15,8 @@ import sys
 
 def copy(kind: str, uri: str) -> None:
     import sqlalchemy as sa
-    from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
-
     from builders import cached_store
+    from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
 
     source = sa.create_engine(f"sqlite:///{cached_store(kind) / 'mlflow.db'}")
     SqlAlchemyStore(uri, "/nonexistent-artifacts")  # the schema, by MLflow's migrations
