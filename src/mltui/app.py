@@ -73,6 +73,9 @@ class MltuiApp(App):
         self.run_colors = RunColors()
         """A colour per run for the session: the same on every chart and comparison."""
         self.state = State()
+        self.marks: dict[tuple[str, ...], set[str]] = {}
+        """The marked runs of each set of experiments, kept when the runs screen is
+        left and opened again (escape there clears them)."""
         self.theme = self.settings.theme if self.settings.theme in self.available_themes else \
             "textual-dark"
         setup_logging()

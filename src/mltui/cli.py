@@ -25,13 +25,15 @@ COMMAND_HELP = {
     "stage": "move a model version to a stage",
     "alias": "set or delete a model alias",
     "plot": "draw a metric of one or more runs as a chart in the terminal",
+    "compare": "runs side by side: params, metrics and tags, the best run marked",
 }
 COMMANDS = tuple(COMMAND_HELP)
 # Say only what is built.
 DESCRIPTION = """\
 Terminal UI for MLflow tracking data: browse experiments, filter and sort their
-runs, open a run's params, metrics and tags, draw metric charts, and manage the
-model registry (stages, aliases, tags). Without a COMMAND it opens the UI."""
+runs, open a run's params, metrics and tags, draw metric charts, compare runs and
+manage the model registry (stages, aliases, tags). Without a COMMAND it opens the
+UI."""
 _OPTIONS_WITH_VALUES = {"--uri", "--experiment", "-e"}
 
 
@@ -138,6 +140,16 @@ def build_command_parser() -> argparse.ArgumentParser:
     p.add_argument("--log", action="store_true", help="log scale on y (values <= 0 left out)")
     p.add_argument("--width", type=int, help="columns (default: the terminal's)")
     p.add_argument("--height", type=int, help="lines (default: 25)")
+
+    p = sub.add_parser("compare", parents=[common], help=COMMAND_HELP["compare"])
+    p.add_argument("runs", nargs="+", metavar="RUN",
+                   help="run id, or run name with --experiment (2 to 50 runs)")
+    p.add_argument("--experiment", "-e", help="experiment (name or id) the run names are in")
+    p.add_argument("--diff", action="store_true", help="only the rows whose values differ")
+    p.add_argument("--format", choices=("md", "csv", "json"), default="md",
+                   help="Markdown table (default), CSV (a column per run) or JSON")
+    p.add_argument("--metric-value", choices=("last", "min", "max"), default="last",
+                   help="each metric's last value, or the lowest or highest it ever logged")
     return parser
 
 

@@ -335,6 +335,30 @@ def cmd_plot(store: BaseStore, args: argparse.Namespace) -> str:
     return chart.rstrip("\n") + ("\n" + "; ".join(said) if said else "")
 
 
+def cmd_compare(store: BaseStore, args: argparse.Namespace) -> str:
+    """The comparison screen's export, printed: Markdown, CSV or JSON."""
+    import sys
+
+    from .views.compare import (
+        MAX_RUNS,
+        MIN_RUNS,
+        compare_rows,
+        export_text,
+        read_ranges,
+        shown_rows,
+    )
+
+    if not MIN_RUNS <= len(args.runs) <= MAX_RUNS:
+        raise InvalidValue(f"compare takes {MIN_RUNS} to {MAX_RUNS} runs, got {len(args.runs)}")
+    runs = resolve_runs(store, args.runs, args.experiment)
+    if len({run.run_id for run in runs}) < len(runs):
+        raise InvalidValue("the same run is named twice")
+    ranges = read_ranges(store, runs) if args.metric_value != "last" else None
+    rows = shown_rows(compare_rows(runs, mode=args.metric_value, ranges=ranges), args.diff)
+    text = export_text(args.format, runs, rows, args.metric_value, safe=sys.stdout.isatty())
+    return text.rstrip("\n")
+
+
 def resolve_runs(store: BaseStore, refs: Sequence[str], experiment: str | None) -> list[Run]:
     """Runs by id, or by name within ``experiment``; one line naming what is missing."""
     exp = store.find_experiment(experiment) if experiment else None

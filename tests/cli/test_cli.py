@@ -11,6 +11,7 @@ mlruns folders that the real mlflow made.
 from __future__ import annotations
 
 import csv
+import importlib.util
 import io
 import json
 import math
@@ -160,8 +161,13 @@ def help_text(capsys, *args: str) -> str:
 
 def test_help_promises_only_what_exists(capsys):
     out = help_text(capsys)
-    # charts and the artifact browser are planned, not built
-    assert "chart" not in out.lower() and "artifact" not in out.lower()
+    # every capability the description names has its screen and its command
+    promised = {"chart": ("charts", "plot"), "compare": ("compare", "compare"),
+                "artifact": ("artifacts", "artifacts")}
+    for word, (screen, command) in promised.items():
+        if word in out.lower():
+            assert importlib.util.find_spec(f"mltui.screens.{screen}"), word
+            assert command in COMMANDS, word
     listed = out.split("commands (", 1)[1].splitlines()[1:]
     assert [line.split()[0] for line in listed if line.strip()] == list(COMMANDS)
     for command in COMMANDS:  # each one listed answers its own --help

@@ -266,9 +266,13 @@ async def test_run_screen_follows_a_running_run_and_pauses(writable_sql_uri):
 
 def test_runs_help_promises_nothing_unbuilt():
     text = RunsScreen.HELP.lower()
-    assert "compare" not in text  # run comparison is not built yet
-    # what it does describe has a key
-    assert "v draws charts" in text and "runs.charts" in {b.id for b in RunsScreen.BINDINGS}
+    ids = {b.id for b in RunsScreen.BINDINGS}
+    # what it describes has a key, bound to an action the screen has
+    for phrase, binding in (("v draws charts", "runs.charts"), ("c compares", "runs.compare"),
+                            ("a browses the artifacts", "runs.artifacts")):
+        assert phrase in text and binding in ids, phrase
+    for b in RunsScreen.BINDINGS:
+        assert callable(getattr(RunsScreen, f"action_{b.action.split('(')[0]}", None)), b.id
 
 
 # -- friction ----------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ from ..views.run_pages import (
     LoadedPage,
     PageBook,
     count_rows,
+    iter_marked,
     load_children,
     load_page,
     reload_pages,
@@ -66,6 +67,8 @@ class RunsScreen(MltuiScreen):
         Binding("R", "restore", "Restore", show=False, id="runs.restore"),
         Binding("e", "export", "Export", id="runs.export"),
         Binding("v", "charts", "Charts", id="runs.charts"),
+        Binding("C", "compare", "Compare", id="runs.compare"),
+        Binding("a", "artifacts", "Artifacts", show=False, id="runs.artifacts"),
         Binding("p", "toggle_live", "Pause", show=False, id="runs.live"),
         Binding("r,ctrl+r", "reload", "Reload", show=False, id="runs.reload"),
         Binding("w", "view_value", "Whole value", show=False, id="runs.value"),
@@ -92,12 +95,14 @@ flip), S returns to MLflow's default (newest first). h/l move between columns.
 Nested runs (a sweep's children) sit under their parent in tree view: o, or
 enter/space on the name column, opens a parent. With a filter the list is flat.
 
-space marks runs (A marks all that match). v draws charts of the marked runs (or
-the run under the cursor), each run in its own colour. e exports the marked runs,
-or every match, to CSV; D deletes the marked runs (or the one under the cursor) with
-MLflow's soft delete: x shows deleted runs and R restores them. w shows the
-focused cell's value whole, y copies the run id. Runs that are RUNNING refresh
-every few seconds (p pauses).
+space marks runs (A marks all that match; the marks stay when you leave and come
+back, escape clears them). v draws charts of the marked runs (or the run under the
+cursor), each run in its own colour; C compares 2 to 50 marked runs side by side;
+a browses the artifacts of the run (n / N: the same file in the next marked run).
+e exports the marked runs, or every match, to CSV; D deletes the marked runs (or
+the one under the cursor) with MLflow's soft delete: x shows deleted runs and R
+restores them. w shows the focused cell's value whole, y copies the run id. Runs
+that are RUNNING refresh every few seconds (p pauses).
 """
 
     def __init__(self, experiments: list[Experiment], first_page: FirstPage | None = None):
@@ -181,6 +186,7 @@ every few seconds (p pauses).
         if not self._columns_from_state:
             self.table.set_columns([Column(ATTRIBUTE, a) for a in DEFAULT_ATTRIBUTES
                                     if a not in ("status", "run_name")])
+        self.table.marks = self.mltui.marks.setdefault(tuple(self.experiment_ids), set())
         self.table.focus()
         self.reload()
         interval = self.mltui.settings.refresh_interval
@@ -661,6 +667,52 @@ every few seconds (p pauses).
 
         run_blocking(self, runs_by_id, self.store, self.experiment_ids, marked,
                      list(self.rows.loaded_runs()), done=found, group="chart-runs")
+
+    def action_artifacts(self) -> None:
+        """The artifacts of the run under the cursor; with marks, of the marked runs
+        (n / N there: the same artifact in the next run)."""
+        from .artifacts import ArtifactsScreen
+
+        marked = sorted(self.table.marks)
+        current = self.table.current_run
+        if not marked:
+            if current is not None:
+                self.app.push_screen(ArtifactsScreen([current]))
+            return
+        query = self.run_query.replace(top_level=False)
+
+        def found(runs: list[Run]) -> None:
+            if not runs:
+                self.notify("The marked runs are gone from the store", severity="warning")
+                return
+            ids = [r.run_id for r in runs]
+            start = ids.index(current.run_id) if current and current.run_id in ids else 0
+            self.app.push_screen(ArtifactsScreen(runs, start))
+
+        run_blocking(self, lambda: list(iter_marked(self.store, query, marked)), done=found,
+                     group="artifact-runs")
+
+    def action_compare(self) -> None:
+        """The marked runs side by side, in the table's order."""
+        from ..views.compare import MAX_RUNS as MAX_COMPARE
+        from ..views.compare import MIN_RUNS as MIN_COMPARE
+        from .compare import CompareScreen
+
+        marked = sorted(self.table.marks)
+        if not MIN_COMPARE <= len(marked) <= MAX_COMPARE:
+            self.notify(f"Mark {MIN_COMPARE} to {MAX_COMPARE} runs with space, then C "
+                        f"({count_of(len(marked), 'run')} marked)", severity="warning")
+            return
+        query = self.run_query.replace(top_level=False)
+
+        def found(runs: list[Run]) -> None:
+            if len(runs) < MIN_COMPARE:
+                self.notify("The marked runs are gone from the store", severity="warning")
+                return
+            self.app.push_screen(CompareScreen(runs, query))
+
+        run_blocking(self, lambda: list(iter_marked(self.store, query, marked)), done=found,
+                     group="compare-runs")
 
     def _open_run(self, run: Run) -> None:
         from .run import RunScreen

@@ -10,7 +10,7 @@ plotext is pinned below 6: 6.x is a rewrite with another API (figures with
 ``signal``/``line`` methods, little documentation) that textual-plotext does
 not support either; 5.3 draws braille lines in 24-bit colour, log scales and
 vertical lines, which is all a metric chart needs. Its state is global, so
-every build holds :data:`_PLOTEXT`.
+every build holds :data:`PLOTEXT`.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ MAX_RUNS = 20
 POINTS_PER_COLUMN = 2
 SPARK = "▁▂▃▄▅▆▇█"
 
-_PLOTEXT = threading.Lock()
+PLOTEXT = threading.Lock()
 
 # twenty colours told apart on dark and light terminals (Tableau 20, reordered so
 # that neighbours differ most)
@@ -280,7 +280,7 @@ def render(
     """The chart as text, ``width`` x ``height`` cells, with ANSI colours unless
     ``color`` is False (a pipe, a file)."""
     width, height = max(20, width), max(5, height)
-    with _PLOTEXT:
+    with PLOTEXT:
         import plotext as plt
 
         plt.clf()

@@ -1,4 +1,4 @@
-"""Runs to a CSV file: what the runs table's export writes.
+"""Runs to a CSV file (the runs table's export), text to a file (the comparison's).
 
 The file appears whole or not at all (written beside it, then renamed), and
 a write error is one line, never a traceback.
@@ -60,6 +60,17 @@ def export_runs(
         _discard(tmp)
         raise
     return count
+
+
+def write_text_file(path: Path, text: str) -> None:
+    """``text`` to ``path``, whole or not at all; a write error is one line."""
+    tmp = path.with_name(path.name + ".part")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+    except OSError as exc:
+        _discard(tmp)
+        raise StoreError(f"Cannot write {path}: {exc.strerror or exc}") from None
 
 
 def _discard(tmp: Path) -> None:
