@@ -435,6 +435,86 @@ class BaseStore(ABC):
         """MLflow 3's logged models of an experiment (capabilities.logged_models)."""
         self._unsupported("logged models")
 
+    # experiment and run edits (the everyday edits): each leaves the store as the
+    # MlflowClient call named in its docstring leaves it, on every backend; one
+    # transaction on SQL; check_writable first. ``expected_*`` as for the registry.
+    def create_experiment(
+        self, name: str, artifact_location: str | None = None,
+        tags: dict[str, str] | None = None,
+    ) -> str:
+        """``MlflowClient.create_experiment``: the new experiment's id. Raises
+        InvalidValue with MLflow's message for an empty, too long or duplicate name."""
+        self._unsupported("creating experiments")
+
+    def rename_experiment(self, experiment_id: str, new_name: str,
+                          expected_name=ANY) -> None:
+        """``MlflowClient.rename_experiment``; ConflictError when its name is no
+        longer ``expected_name``."""
+        self._unsupported("renaming experiments")
+
+    def delete_experiment(self, experiment_id: str) -> None:
+        """``MlflowClient.delete_experiment``: soft delete (lifecycle ``deleted``,
+        last_update_time; the file store moves the folder to ``.trash``)."""
+        self._unsupported("deleting experiments")
+
+    def restore_experiment(self, experiment_id: str) -> None:
+        """``MlflowClient.restore_experiment``."""
+        self._unsupported("restoring experiments")
+
+    def set_experiment_tag(self, experiment_id: str, key: str, value: str) -> None:
+        """``MlflowClient.set_experiment_tag`` (the description is the tag
+        ``mlflow.note.content``)."""
+        self._unsupported("experiment tags")
+
+    def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
+        """``MlflowClient.delete_experiment_tag``."""
+        self._unsupported("experiment tags")
+
+    def rename_run(self, run_id: str, new_name: str) -> None:
+        """``MlflowClient.update_run(run_id, name=...)``: run_name and the tag
+        ``mlflow.runName``."""
+        self._unsupported("renaming runs")
+
+    def set_run_tags(self, run_ids: Sequence[str], key: str, value: str) -> None:
+        """``MlflowClient.set_tag`` on each run (the note is ``mlflow.note.content``);
+        one transaction on SQL, so 50 marked runs change together or not at all."""
+        self._unsupported("run tags")
+
+    def delete_run_tags(self, run_ids: Sequence[str], key: str) -> None:
+        """``MlflowClient.delete_tag`` on each run that has ``key``; ResourceNotFound
+        when none of them has it."""
+        self._unsupported("run tags")
+
+    # registry entries created, renamed and deleted
+    def create_registered_model(
+        self, name: str, description: str = "", tags: dict[str, str] | None = None
+    ) -> RegisteredModel:
+        """``MlflowClient.create_registered_model``; InvalidValue (MLflow's message)
+        for an empty or taken name."""
+        self._unsupported("creating registered models")
+
+    def rename_registered_model(self, name: str, new_name: str) -> RegisteredModel:
+        """``MlflowClient.rename_registered_model`` (versions and aliases follow)."""
+        self._unsupported("renaming registered models")
+
+    def delete_registered_model(self, name: str) -> None:
+        """``MlflowClient.delete_registered_model``: a hard delete of the model, its
+        versions, tags and aliases; MLflow cannot undo it."""
+        self._unsupported("deleting registered models")
+
+    def create_model_version(
+        self, name: str, source: str, run_id: str | None = None,
+        description: str = "", tags: dict[str, str] | None = None,
+        model_id: str | None = None,
+    ) -> ModelVersion:
+        """``MlflowClient.create_model_version``: ``source`` is ``runs:/ID/PATH``, a
+        ``models:/m-...`` logged model or an artifact URI."""
+        self._unsupported("creating model versions")
+
+    def delete_model_version(self, name: str, version: int) -> None:
+        """``MlflowClient.delete_model_version`` (its aliases go with it)."""
+        self._unsupported("deleting model versions")
+
     # registry writes: every backend makes them as MLflow's own store would.
     # ``expected_*`` arguments carry what the user saw; a backend that can
     # raises ConflictError when the row changed in between.

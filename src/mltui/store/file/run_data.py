@@ -72,6 +72,11 @@ class RunData:
         self._values[path] = (stamp, value)
         return value
 
+    def forget_value(self, path: str) -> None:
+        """Drop the cached text of a tag file this process just rewrote (its mtime
+        may not have moved within the file system's resolution)."""
+        self._values.pop(path, None)
+
     def latest_metric(self, run_dir: str, key: str) -> Metric | None:
         """The value MLflow reports for a metric: the max of (step, timestamp, value).
 

@@ -26,6 +26,7 @@ from ..entities import (
 )
 from ..query import RunQuery
 from ..registry_rules import ANY
+from .experiment_writes import ExperimentWrites
 from .experiments import Experiments
 from .registry import Registry
 from .registry_writes import RegistryWrites
@@ -33,6 +34,7 @@ from .root import Root
 from .run_data import RunData
 from .run_index import RunIndex
 from .run_search import RunSearch
+from .run_writes import RunWrites
 from .runs import Runs
 
 
@@ -54,6 +56,8 @@ class FileStore(BaseStore):
         self._experiments = Experiments(self._root, index)
         self._search = RunSearch(index, data)
         self._runs = Runs(self._root, index, data, self.check_writable)
+        self._experiment_writes = ExperimentWrites(self._root, index, uri, self.check_writable)
+        self._run_writes = RunWrites(index, data, self.check_writable)
         self._registry = Registry(self._root)
         self._registry_writes = RegistryWrites(self._registry, self.check_writable)
 
@@ -134,6 +138,38 @@ class FileStore(BaseStore):
     def restore_runs(self, run_ids: Sequence[str]) -> None:
         self._runs.restore(run_ids)
 
+    # -- experiment and run edits ---------------------------------------------------
+    def create_experiment(
+        self, name: str, artifact_location: str | None = None,
+        tags: dict[str, str] | None = None,
+    ) -> str:
+        return self._experiment_writes.create(name, artifact_location, tags)
+
+    def rename_experiment(self, experiment_id: str, new_name: str,
+                          expected_name: object = ANY) -> None:
+        self._experiment_writes.rename(experiment_id, new_name, expected_name)
+
+    def delete_experiment(self, experiment_id: str) -> None:
+        self._experiment_writes.delete(experiment_id)
+
+    def restore_experiment(self, experiment_id: str) -> None:
+        self._experiment_writes.restore(experiment_id)
+
+    def set_experiment_tag(self, experiment_id: str, key: str, value: str) -> None:
+        self._experiment_writes.set_tag(experiment_id, key, value)
+
+    def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
+        self._experiment_writes.delete_tag(experiment_id, key)
+
+    def rename_run(self, run_id: str, new_name: str) -> None:
+        self._run_writes.rename(run_id, new_name)
+
+    def set_run_tags(self, run_ids: Sequence[str], key: str, value: str) -> None:
+        self._run_writes.set_tags(run_ids, key, value)
+
+    def delete_run_tags(self, run_ids: Sequence[str], key: str) -> None:
+        self._run_writes.delete_tags(run_ids, key)
+
     # -- registry reads ------------------------------------------------------------
     def search_registered_models(
         self, name_like: str | None = None, include_prompts: bool = False
@@ -194,3 +230,27 @@ class FileStore(BaseStore):
         self._registry_writes.update_version_description(
             name, version, description, expected_last_updated
         )
+
+    # -- registry entries created, renamed, deleted ----------------------------------
+    def create_registered_model(
+        self, name: str, description: str = "", tags: dict[str, str] | None = None
+    ) -> RegisteredModel:
+        return self._registry_writes.create_registered_model(name, description, tags)
+
+    def rename_registered_model(self, name: str, new_name: str) -> RegisteredModel:
+        return self._registry_writes.rename_registered_model(name, new_name)
+
+    def delete_registered_model(self, name: str) -> None:
+        self._registry_writes.delete_registered_model(name)
+
+    def create_model_version(
+        self, name: str, source: str, run_id: str | None = None,
+        description: str = "", tags: dict[str, str] | None = None,
+        model_id: str | None = None,
+    ) -> ModelVersion:
+        return self._registry_writes.create_model_version(
+            name, source, run_id, description, tags, model_id
+        )
+
+    def delete_model_version(self, name: str, version: int) -> None:
+        self._registry_writes.delete_model_version(name, version)

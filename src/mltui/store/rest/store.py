@@ -32,11 +32,13 @@ from ..registry_rules import ANY
 from ..shared import safe_uri
 from .artifacts import Artifacts
 from .client import RestClient
+from .experiment_writes import ExperimentWrites
 from .experiments import Experiments
 from .histories import Histories
 from .lifecycle import RunLifecycle
 from .registry import RegistryReads
 from .registry_writes import RegistryWrites
+from .run_writes import RunWrites
 from .runs import Runs
 from .state import RestState
 from .versions import ServerVersion
@@ -69,6 +71,10 @@ class RestStore(BaseStore):
         self.histories = Histories(self.http)
         self.artifacts = Artifacts(self.http, self.runs)
         self.lifecycle = RunLifecycle(self.http, self.state, self.check_writable)
+        self.experiment_writes = ExperimentWrites(
+            self.http, self.experiments, self.state, self.check_writable
+        )
+        self.run_writes = RunWrites(self.http, self.state, self.check_writable)
         self.registry = RegistryReads(self.http, self.state.server_version)
         self.registry_writes = RegistryWrites(
             self.http, self.registry, self.state.server_version, self.check_writable
@@ -190,6 +196,38 @@ class RestStore(BaseStore):
     def restore_runs(self, run_ids: Sequence[str]) -> None:
         self.lifecycle.restore(run_ids)
 
+    # experiment and run edits (MLflow's endpoints) ----------------------------------
+    def create_experiment(
+        self, name: str, artifact_location: str | None = None,
+        tags: dict[str, str] | None = None,
+    ) -> str:
+        return self.experiment_writes.create(name, artifact_location, tags)
+
+    def rename_experiment(self, experiment_id: str, new_name: str,
+                          expected_name: Any = ANY) -> None:
+        self.experiment_writes.rename(experiment_id, new_name, expected_name)
+
+    def delete_experiment(self, experiment_id: str) -> None:
+        self.experiment_writes.delete(experiment_id)
+
+    def restore_experiment(self, experiment_id: str) -> None:
+        self.experiment_writes.restore(experiment_id)
+
+    def set_experiment_tag(self, experiment_id: str, key: str, value: str) -> None:
+        self.experiment_writes.set_tag(experiment_id, key, value)
+
+    def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
+        self.experiment_writes.delete_tag(experiment_id, key)
+
+    def rename_run(self, run_id: str, new_name: str) -> None:
+        self.run_writes.rename(run_id, new_name)
+
+    def set_run_tags(self, run_ids: Sequence[str], key: str, value: str) -> None:
+        self.run_writes.set_tags(run_ids, key, value)
+
+    def delete_run_tags(self, run_ids: Sequence[str], key: str) -> None:
+        self.run_writes.delete_tags(run_ids, key)
+
     # registry reads --------------------------------------------------------------
     def search_registered_models(
         self, name_like: str | None = None, include_prompts: bool = False
@@ -254,3 +292,27 @@ class RestStore(BaseStore):
         self.registry_writes.update_version_description(
             name, version, description, expected_last_updated
         )
+
+    # -- registry entries created, renamed, deleted ----------------------------------
+    def create_registered_model(
+        self, name: str, description: str = "", tags: dict[str, str] | None = None
+    ) -> RegisteredModel:
+        return self.registry_writes.create_registered_model(name, description, tags)
+
+    def rename_registered_model(self, name: str, new_name: str) -> RegisteredModel:
+        return self.registry_writes.rename_registered_model(name, new_name)
+
+    def delete_registered_model(self, name: str) -> None:
+        self.registry_writes.delete_registered_model(name)
+
+    def create_model_version(
+        self, name: str, source: str, run_id: str | None = None,
+        description: str = "", tags: dict[str, str] | None = None,
+        model_id: str | None = None,
+    ) -> ModelVersion:
+        return self.registry_writes.create_model_version(
+            name, source, run_id, description, tags, model_id
+        )
+
+    def delete_model_version(self, name: str, version: int) -> None:
+        self.registry_writes.delete_model_version(name, version)

@@ -31,6 +31,7 @@ from ..query import RunQuery
 from ..registry_rules import ANY
 from ..shared import safe_uri
 from .database import Database
+from .experiment_writes import ExperimentWrites
 from .experiments import Experiments
 from .histories import MetricHistories
 from .logged_models import LoggedModels
@@ -61,6 +62,7 @@ class SqlStore(BaseStore):
         self._histories = MetricHistories(self.db)
         self._logged_models = LoggedModels(self.db)
         self._run_writes = RunWrites(self.db)
+        self._experiment_writes = ExperimentWrites(self.db)
         self._registry = RegistryReader(self.db)
         self._registry_writes = RegistryWrites(self.db, self._registry)
 
@@ -184,6 +186,40 @@ class SqlStore(BaseStore):
         """Undo a soft delete as ``MlflowClient.restore_run``."""
         self._run_writes.set_lifecycle(run_ids, "active")
 
+    # experiment and run edits (see ``experiment_writes`` and ``run_writes``) ------
+    def create_experiment(
+        self, name: str, artifact_location: str | None = None,
+        tags: dict[str, str] | None = None,
+    ) -> str:
+        """Insert an experiment as MLflow does; its id."""
+        return self._experiment_writes.create(name, artifact_location, tags)
+
+    def rename_experiment(self, experiment_id: str, new_name: str,
+                          expected_name: Any = ANY) -> None:
+        self._experiment_writes.rename(experiment_id, new_name, expected_name)
+
+    def delete_experiment(self, experiment_id: str) -> None:
+        """Soft delete, with every run of the experiment (as MLflow)."""
+        self._experiment_writes.delete(experiment_id)
+
+    def restore_experiment(self, experiment_id: str) -> None:
+        self._experiment_writes.restore(experiment_id)
+
+    def set_experiment_tag(self, experiment_id: str, key: str, value: str) -> None:
+        self._experiment_writes.set_tag(experiment_id, key, value)
+
+    def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
+        self._experiment_writes.delete_tag(experiment_id, key)
+
+    def rename_run(self, run_id: str, new_name: str) -> None:
+        self._run_writes.rename(run_id, new_name)
+
+    def set_run_tags(self, run_ids: Sequence[str], key: str, value: str) -> None:
+        self._run_writes.set_tags(run_ids, key, value)
+
+    def delete_run_tags(self, run_ids: Sequence[str], key: str) -> None:
+        self._run_writes.delete_tags(run_ids, key)
+
     # registry ------------------------------------------------------------------
     def search_registered_models(
         self, name_like: str | None = None, include_prompts: bool = False
@@ -256,3 +292,27 @@ class SqlStore(BaseStore):
         """Edit a version's description; ConflictError if it changed since shown."""
         self._registry_writes.update_version_description(name, version, description,
                                                          expected_last_updated)
+
+    # -- registry entries created, renamed, deleted ----------------------------------
+    def create_registered_model(
+        self, name: str, description: str = "", tags: dict[str, str] | None = None
+    ) -> RegisteredModel:
+        return self._registry_writes.create_registered_model(name, description, tags)
+
+    def rename_registered_model(self, name: str, new_name: str) -> RegisteredModel:
+        return self._registry_writes.rename_registered_model(name, new_name)
+
+    def delete_registered_model(self, name: str) -> None:
+        self._registry_writes.delete_registered_model(name)
+
+    def create_model_version(
+        self, name: str, source: str, run_id: str | None = None,
+        description: str = "", tags: dict[str, str] | None = None,
+        model_id: str | None = None,
+    ) -> ModelVersion:
+        return self._registry_writes.create_model_version(
+            name, source, run_id, description, tags, model_id
+        )
+
+    def delete_model_version(self, name: str, version: int) -> None:
+        self._registry_writes.delete_model_version(name, version)
