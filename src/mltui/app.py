@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import App, ComposeResult
@@ -20,6 +21,9 @@ from .textfmt import safe_multiline, safe_text
 from .views.charts import RunColors
 from .views.prefetch import FirstPage, Prefetch
 from .widgets.footer import KeysFooter
+
+if TYPE_CHECKING:
+    from .screens.edits import Undo
 
 log = logging.getLogger("mltui")
 
@@ -76,6 +80,8 @@ class MltuiApp(App):
         self.marks: dict[tuple[str, ...], set[str]] = {}
         """The marked runs of each set of experiments, kept when the runs screen is
         left and opened again (escape there clears them)."""
+        self.undo: Undo | None = None
+        """The last delete ``u`` can take back (screens/edits.py)."""
         self.theme = self.settings.theme if self.settings.theme in self.available_themes else \
             "textual-dark"
         setup_logging()

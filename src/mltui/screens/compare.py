@@ -458,8 +458,12 @@ metric (y), coloured by the metric; a over every matching run (up to 1,000).
         note.append(f"{scatter.y.label} against {scatter.x.label}: ", style="bold")
         note.append(count_of(len(scatter.xs), "run"))
         if self.all_runs:
-            note.append(" matching the filter" + (f" (the first {MAX_SCATTER:,})"
-                                                   if scatter.more else ""))
+            where = ("matching the filter" if self.query_all and self.query_all.filter
+                     else "of the experiment" + ("s" if self.query_all and
+                                                 len(self.query_all.experiment_ids) > 1
+                                                 else ""))
+            note.append(f" {where}" + (f" (the first {MAX_SCATTER:,})"
+                                       if scatter.more else ""))
             note.append("; the marked runs in their colours", style="dim")
         if scatter.missing:
             note.append(f"; {count_of(scatter.missing, 'run')} without both values left out",

@@ -9,11 +9,13 @@ from textual.widgets import DataTable, Input, Static
 
 from ..background import run_blocking
 from ..store.entities import NOTE_TAG, Experiment, ViewType
-from ..textfmt import first_line, format_relative, safe_text, truncate
+from ..textfmt import count_of, first_line, format_relative, safe_text, truncate
 from ..widgets.footer import KeysFooter
 from ..widgets.status_bar import StatusBar
 from ..widgets.vim_table import VimTable
+from . import edits
 from .base import MltuiScreen
+from .registry_dialogs import TagsDialog, TextEditor
 
 SORTS = ("name", "last activity", "id")
 
@@ -27,6 +29,13 @@ class ExperimentsScreen(MltuiScreen):
         Binding("enter", "open", "Open runs", id="experiments.open"),
         Binding("r,ctrl+r", "reload", "Reload", show=False, id="experiments.reload"),
         Binding("escape", "escape", "Clear", show=False, id="experiments.escape"),
+        Binding("n", "create", "New", id="experiments.create"),
+        Binding("N", "rename", "Rename", show=False, id="experiments.rename"),
+        Binding("d", "describe", "Describe", show=False, id="experiments.describe"),
+        Binding("t", "tags", "Tags", show=False, id="experiments.tags"),
+        Binding("D,delete", "delete", "Delete", show=False, id="experiments.delete"),
+        Binding("R", "restore", "Restore", show=False, id="experiments.restore"),
+        Binding("u", "undo", "Undo", show=False, id="experiments.undo"),
     ]
 
     HELP = """\
@@ -34,6 +43,12 @@ An experiment groups the runs of one project or question. / filters by name as
 you type; s sorts by name, last activity or id; x shows deleted experiments too.
 Mark several with space and press enter to see their runs together in one table,
 as MLflow's UI does when you tick several experiments.
+
+n creates an experiment (name, then optional artifact location), N renames the
+one under the cursor, d edits its description (Markdown, the mlflow.note.content
+tag), t its tags. D deletes it with MLflow's soft delete (its runs stay, marked
+deleted with it; u undoes for a few seconds); x shows deleted experiments and R
+restores the one under the cursor. Each change is confirmed first.
 """
 
     DEFAULT_CSS = """
@@ -231,7 +246,108 @@ as MLflow's UI does when you tick several experiments.
         event.stop()
         self.action_open()
 
+    # -- edits -------------------------------------------------------------------------
+    def _after_edit(self, _result: object = None) -> None:
+        self.action_reload()
 
+    def action_create(self) -> None:
+        if edits.refuse_read_only(self, "experiments cannot be created"):
+            return
 
+        def named(name: str) -> None:
+            edits.ask_text(self, f"Artifact location of {name}", "",
+                           lambda where: create(name, where), allow_same=True,
+                           body="Empty: the store's default (MLflow's rule).")
 
+        def create(name: str, where: str) -> None:
+            body = f"Create the experiment {name!r}" + (f"\nartifacts at {where}" if where
+                                                        else "")
+            edits.confirm_write(self, "Create experiment", body, "Create",
+                                self.store.create_experiment, name, where.strip() or None,
+                                done_message=f"Created experiment {name}",
+                                after=self._after_edit)
 
+        edits.ask_text(self, "New experiment: name", "", named)
+
+    def action_rename(self) -> None:
+        exp = self.current
+        if exp is None or edits.refuse_read_only(self, "experiments cannot be renamed"):
+            return
+
+        def renamed(name: str) -> None:
+            edits.confirm_write(
+                self, "Rename experiment", f"{exp.name!r} → {name!r}", "Rename",
+                self.store.rename_experiment, exp.experiment_id, name, exp.name,
+                done_message=f"Renamed to {name}", after=self._after_edit)
+
+        edits.ask_text(self, f"Rename experiment {exp.name}", exp.name, renamed)
+
+    def action_describe(self) -> None:
+        exp = self.current
+        if exp is None or edits.refuse_read_only(self, "descriptions cannot be edited"):
+            return
+        old = exp.tags.get(NOTE_TAG, "")
+
+        def saved(text: str | None) -> None:
+            if text is None or text == old:
+                return
+            edits.write(self, self.store.set_experiment_tag, exp.experiment_id, NOTE_TAG, text,
+                        done_message=f"Saved the description of {exp.name}",
+                        after=self._after_edit)
+
+        self.app.push_screen(TextEditor(f"Description of experiment {exp.name}", old), saved)
+
+    def action_tags(self) -> None:
+        exp = self.current
+        if exp is None or edits.refuse_read_only(self, "tags cannot be changed"):
+            return
+        eid = exp.experiment_id
+        dialog: TagsDialog
+
+        def change(fn, *args) -> None:
+            def job() -> dict[str, str]:
+                fn(*args)
+                return self.store.get_experiment(eid).tags
+
+            run_blocking(self, job, done=dialog.show_tags, group="experiment-tags",
+                         failed=lambda m: self.notify(m, severity="error", timeout=10))
+
+        dialog = TagsDialog(
+            f"experiment {exp.name}", exp.tags,
+            lambda k, v: change(self.store.set_experiment_tag, eid, k, v),
+            lambda k: change(self.store.delete_experiment_tag, eid, k),
+        )
+        self.app.push_screen(dialog, lambda _: self.action_reload())
+
+    def action_delete(self) -> None:
+        exp = self.current
+        if exp is None or edits.refuse_read_only(self, "experiments cannot be deleted"):
+            return
+        if exp.lifecycle_stage == "deleted":
+            self.notify(f"{exp.name} is already deleted (R restores it)", severity="warning")
+            return
+        runs = f" and its {count_of(exp.run_count, 'run')}" if exp.run_count else ""
+        edits.confirm_write(
+            self, "Delete experiment",
+            f"Delete {exp.name!r}{runs} (MLflow's soft delete: x shows it, R restores it; "
+            "the garbage collector of mlflow gc removes it for good)",
+            "Delete", self.store.delete_experiment, exp.experiment_id,
+            done_message=f"Deleted experiment {exp.name}", after=self._after_edit, danger=True,
+            undo=edits.new_undo(f"restore {exp.name}", self.store.restore_experiment,
+                                exp.experiment_id))
+
+    def action_restore(self) -> None:
+        exp = self.current
+        if exp is None or edits.refuse_read_only(self, "experiments cannot be restored"):
+            return
+        if exp.lifecycle_stage != "deleted":
+            self.notify("Not deleted: x shows deleted experiments, then R restores one",
+                        severity="warning")
+            return
+        edits.confirm_write(self, "Restore experiment", f"Restore {exp.name!r} and its runs",
+                            "Restore", self.store.restore_experiment, exp.experiment_id,
+                            done_message=f"Restored experiment {exp.name}",
+                            after=self._after_edit)
+
+    def action_undo(self) -> None:
+        edits.run_undo(self, after=self._after_edit)

@@ -40,6 +40,7 @@ from ..widgets.filter_bar import FilterBar
 from ..widgets.footer import KeysFooter
 from ..widgets.runs_table import RunsTable
 from ..widgets.status_bar import StatusBar
+from . import edits, run_edits
 from .base import MltuiScreen
 from .column_chooser import ColumnChooser
 from .dialogs import ConfirmDialog, PromptDialog
@@ -69,6 +70,10 @@ class RunsScreen(MltuiScreen):
         Binding("v", "charts", "Charts", id="runs.charts"),
         Binding("C", "compare", "Compare", id="runs.compare"),
         Binding("a", "artifacts", "Artifacts", show=False, id="runs.artifacts"),
+        Binding("N", "rename", "Rename", show=False, id="runs.rename"),
+        Binding("T", "tags", "Tags", show=False, id="runs.tags"),
+        Binding("n", "note", "Note", show=False, id="runs.note"),
+        Binding("u", "undo", "Undo", show=False, id="runs.undo"),
         Binding("p", "toggle_live", "Pause", show=False, id="runs.live"),
         Binding("r,ctrl+r", "reload", "Reload", show=False, id="runs.reload"),
         Binding("w", "view_value", "Whole value", show=False, id="runs.value"),
@@ -101,8 +106,10 @@ cursor), each run in its own colour; C compares 2 to 50 marked runs side by side
 a browses the artifacts of the run (n / N: the same file in the next marked run).
 e exports the marked runs, or every match, to CSV; D deletes the marked runs (or
 the one under the cursor) with MLflow's soft delete: x shows deleted runs and R
-restores them. w shows the focused cell's value whole, y copies the run id. Runs
-that are RUNNING refresh every few seconds (p pauses).
+restores them (u, right after, undoes the delete). N renames the run under the
+cursor, n edits its note; T edits its tags, or sets (key=value) or deletes (-key)
+one tag on every marked run in one confirmed step. w shows the focused cell's
+value whole, y copies the run id. Runs that are RUNNING refresh every few seconds (p pauses).
 """
 
     def __init__(self, experiments: list[Experiment], first_page: FirstPage | None = None):
@@ -768,13 +775,20 @@ that are RUNNING refresh every few seconds (p pauses).
                 return
             ids = [r.run_id for r in targets]
             action = self.store.delete_runs if delete else self.store.restore_runs
-            run_blocking(self, action, ids, done=lambda _: self._lifecycle_done(verb, len(ids)),
+            undo = run_edits.delete_undo(self, ids) if delete else None
+            run_blocking(self, action, ids,
+                         done=lambda _: self._lifecycle_done(verb, len(ids), undo),
                          group="lifecycle", exclusive=False)
 
         self.app.push_screen(ConfirmDialog(f"{verb} runs", body, verb, danger=delete), confirmed)
 
-    def _lifecycle_done(self, verb: str, n: int) -> None:
-        self.notify(f"{verb}d {count_of(n, 'run')}")
+    def _lifecycle_done(self, verb: str, n: int, undo: edits.Undo | None = None) -> None:
+        if undo is None:
+            self.notify(f"{verb}d {count_of(n, 'run')}")
+        else:
+            edits.offer_undo(self, undo)
+            self.notify(f"{verb}d {count_of(n, 'run')} · u: {undo.label}",
+                        timeout=edits.UNDO_SECONDS)
         self.table.marks.clear()
         self.reload(keep_cursor=True)
 
@@ -783,6 +797,22 @@ that are RUNNING refresh every few seconds (p pauses).
 
     def action_restore(self) -> None:
         self._lifecycle_change(delete=False)
+
+    def action_undo(self) -> None:
+        def after(_result: object = None) -> None:
+            self.reload(keep_cursor=True)
+
+        edits.run_undo(self, after=after)
+
+    # -- edits (screens/run_edits.py) ---------------------------------------------
+    def action_rename(self) -> None:
+        run_edits.rename(self)
+
+    def action_note(self) -> None:
+        run_edits.note(self)
+
+    def action_tags(self) -> None:
+        run_edits.tags(self)
 
     # -- export --------------------------------------------------------------------
     def action_export(self) -> None:
