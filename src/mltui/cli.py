@@ -19,9 +19,12 @@ from .store.errors import StoreError
 # a command the other lacks.
 COMMAND_HELP = {
     "experiments": "list experiments",
+    "experiment": "create, rename, delete, restore, tag or describe an experiment",
     "runs": "search the runs of one or more experiments",
+    "run": "rename runs, tag them or write a run's note",
     "models": "list registered models",
-    "model": "show a model and its versions",
+    "model": "show a model and its versions; create, rename or delete a model",
+    "version": "register a model version, or delete one",
     "stage": "move a model version to a stage",
     "alias": "set or delete a model alias",
     "plot": "draw a metric of one or more runs as a chart in the terminal",
@@ -31,9 +34,9 @@ COMMANDS = tuple(COMMAND_HELP)
 # Say only what is built.
 DESCRIPTION = """\
 Terminal UI for MLflow tracking data: browse experiments, filter and sort their
-runs, open a run's params, metrics and tags, draw metric charts, compare runs and
-manage the model registry (stages, aliases, tags). Without a COMMAND it opens the
-UI."""
+runs, open a run's params, metrics and tags, draw metric charts, compare runs,
+rename, tag and describe experiments and runs, and manage the model registry
+(models, versions, stages, aliases, tags). Without a COMMAND it opens the UI."""
 _OPTIONS_WITH_VALUES = {"--uri", "--experiment", "-e"}
 
 
@@ -109,8 +112,7 @@ def build_command_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--prompts", action="store_true", help="include prompts")
 
-    p = sub.add_parser("model", parents=[common, fmt], help=COMMAND_HELP["model"])
-    p.add_argument("name")
+    _model_parsers(sub, common, fmt)
 
     p = sub.add_parser("stage", parents=[common, fmt], help=COMMAND_HELP["stage"])
     p.add_argument("name")
@@ -127,6 +129,10 @@ def build_command_parser() -> argparse.ArgumentParser:
     p.add_argument("alias")
     p.add_argument("version", nargs="?")
     p.add_argument("--delete", action="store_true", help="delete the alias")
+
+    _version_parsers(sub, common)
+    _experiment_parsers(sub, common)
+    _run_parsers(sub, common)
 
     p = sub.add_parser("plot", parents=[common], help=COMMAND_HELP["plot"])
     p.add_argument("runs", nargs="+", metavar="RUN",
@@ -153,26 +159,153 @@ def build_command_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _first_positional(argv: Sequence[str]) -> str | None:
+# -- the edit commands: ``mltui GROUP ACTION ...``, each action its own parser ------------
+#
+# ``args.handler`` names the function of ``edit_commands`` that runs an action;
+# ``mltui model NAME`` (no action) stays short for ``mltui model show NAME``.
+
+MODEL_ACTIONS = ("show", "create", "rename", "delete")
+_TAG_HELP = "a tag KEY=VALUE (repeatable)"
+
+
+def _group(sub, name: str, common, description: str):
+    group = sub.add_parser(name, parents=[common], help=COMMAND_HELP[name],
+                           description=description)
+    return group.add_subparsers(dest="action", required=True, metavar="ACTION")
+
+
+def _action(actions, group: str, name: str, text: str, common, *parents):
+    p = actions.add_parser(name, parents=[common, *parents], help=text, description=text)
+    p.set_defaults(handler=f"{group}_{name}")
+    return p
+
+
+def _experiment_parsers(sub, common) -> None:
+    actions = _group(sub, "experiment", common,
+                     "Edit an experiment, named by name or id (deleted ones too).")
+    p = _action(actions, "experiment", "create", "create an experiment; prints its id", common)
+    p.add_argument("name")
+    p.add_argument("--artifact-location", metavar="L",
+                   help="where its runs keep artifacts (default: the store's)")
+    p.add_argument("--tag", action="append", metavar="K=V", help=_TAG_HELP)
+    p = _action(actions, "experiment", "rename", "rename an experiment", common)
+    p.add_argument("experiment", help="experiment name or id")
+    p.add_argument("new_name")
+    p = _action(actions, "experiment", "delete",
+                "delete an experiment and its runs (restore brings them back)", common)
+    p.add_argument("experiment", help="experiment name or id")
+    p = _action(actions, "experiment", "restore", "restore a deleted experiment", common)
+    p.add_argument("experiment", help="experiment name or id")
+    p = _action(actions, "experiment", "tag", "set a tag of an experiment, or delete it",
+                common)
+    p.add_argument("experiment", help="experiment name or id")
+    p.add_argument("tag", nargs="?", metavar="K=V", help="the tag to set")
+    p.add_argument("--delete", metavar="K", help="delete the tag K instead")
+    p = _action(actions, "experiment", "describe",
+                "set an experiment's description (the tag mlflow.note.content)", common)
+    p.add_argument("experiment", help="experiment name or id")
+    p.add_argument("text", help="the description (Markdown); \"\" clears it")
+
+
+def _run_parsers(sub, common) -> None:
+    actions = _group(sub, "run", common,
+                     "Edit runs, named by id, or by name with --experiment.")
+    names = argparse.ArgumentParser(add_help=False)
+    names.add_argument("--experiment", "-e", help="experiment (name or id) the run names are in")
+    p = _action(actions, "run", "rename", "rename a run", common, names)
+    p.add_argument("run", help="run id, or run name with --experiment")
+    p.add_argument("new_name")
+    p = _action(actions, "run", "tag", "set a tag on runs (all or none), or delete it",
+                common, names)
+    p.usage = "%(prog)s [options] RUN [RUN ...] (K=V | --delete K)"
+    p.add_argument("items", nargs="+", metavar="RUN",
+                   help="run ids (or names with --experiment), then the tag K=V to set")
+    p.add_argument("--delete", metavar="K", help="delete the tag K of the runs instead")
+    p = _action(actions, "run", "note", "set a run's note (the tag mlflow.note.content)",
+                common, names)
+    p.add_argument("run", help="run id, or run name with --experiment")
+    p.add_argument("text", help="the note (Markdown); \"\" clears it")
+
+
+def _model_parsers(sub, common, fmt) -> None:
+    actions = _group(sub, "model", common,
+                     "Show, create, rename or delete a registered model. "
+                     "mltui model NAME is short for mltui model show NAME.")
+    p = actions.add_parser("show", parents=[common, fmt], help="a model and its versions",
+                           description="A model and its versions.")
+    p.add_argument("name")
+    p = _action(actions, "model", "create", "create a registered model", common)
+    p.add_argument("name")
+    p.add_argument("--description", metavar="D", help="its description (Markdown)")
+    p.add_argument("--tag", action="append", metavar="K=V", help=_TAG_HELP)
+    p = _action(actions, "model", "rename",
+                "rename a registered model (its versions and aliases follow)", common)
+    p.add_argument("name")
+    p.add_argument("new_name")
+    p = _action(actions, "model", "delete", "delete a registered model with its versions "
+                "and aliases; MLflow cannot undo it", common)
+    p.add_argument("name")
+    p.add_argument("--yes", action="store_true",
+                   help="really delete (without it: say what would be lost, delete nothing)")
+
+
+def _version_parsers(sub, common) -> None:
+    actions = _group(sub, "version", common, "Register a model version, or delete one.")
+    p = _action(actions, "version", "create",
+                "register SOURCE as a new version of MODEL; prints its number", common)
+    p.add_argument("name", metavar="MODEL")
+    p.add_argument("source", help="runs:/RUN_ID/PATH, models:/m-... (a logged model) or "
+                   "an artifact URI")
+    p.add_argument("--run-id", help="the run that made it (default: RUN_ID of a runs:/ source)")
+    p.add_argument("--description", metavar="D", help="its description (Markdown)")
+    p.add_argument("--tag", action="append", metavar="K=V", help=_TAG_HELP)
+    p = _action(actions, "version", "delete",
+                "delete a model version with its aliases; MLflow cannot undo it", common)
+    p.add_argument("name", metavar="MODEL")
+    p.add_argument("version")
+    p.add_argument("--yes", action="store_true",
+                   help="really delete (without it: say what would be lost, delete nothing)")
+
+
+def _with_default_action(argv: list[str]) -> list[str]:
+    """``mltui model NAME ...`` as ``mltui model show NAME ...``."""
+    at = _positional_index(argv)
+    if at is None or argv[at] != "model":
+        return argv
+    rest = argv[at + 1:]
+    word = _first_positional(rest, {"--uri", "--format"})
+    if word is None or word in MODEL_ACTIONS:
+        return argv
+    return [*argv[:at + 1], "show", *rest]
+
+
+def _positional_index(argv: Sequence[str], with_values: set[str] | None = None) -> int | None:
+    """Where the first argument that is not an option (nor an option's value) is."""
+    with_values = _OPTIONS_WITH_VALUES if with_values is None else with_values
     skip = False
-    for arg in argv:
+    for i, arg in enumerate(argv):
         if skip:
             skip = False
             continue
         if arg == "--":
             return None
         if arg.startswith("-"):
-            skip = arg in _OPTIONS_WITH_VALUES
+            skip = arg in with_values
             continue
-        return arg
+        return i
     return None
+
+
+def _first_positional(argv: Sequence[str], with_values: set[str] | None = None) -> str | None:
+    at = _positional_index(argv, with_values)
+    return None if at is None else argv[at]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         if _first_positional(argv) in COMMANDS:
-            args = build_command_parser().parse_args(argv)
+            args = build_command_parser().parse_args(_with_default_action(argv))
             return run_command(args)
         args = build_parser().parse_args(argv)
         return run_tui(args)
@@ -218,8 +351,13 @@ def _open(args: argparse.Namespace):
 def run_command(args: argparse.Namespace) -> int:
     from . import commands
 
-    with _open(args) as store:
+    if getattr(args, "handler", None):
+        from . import edit_commands
+
+        handler = getattr(edit_commands, f"cmd_{args.handler}")
+    else:
         handler = getattr(commands, f"cmd_{args.command}")
+    with _open(args) as store:
         result = handler(store, args)
     if isinstance(result, str):  # a chart: printed as drawn
         print(result)
