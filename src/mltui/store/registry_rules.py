@@ -6,11 +6,13 @@ before anything is sent or written.
 
 from __future__ import annotations
 
+import json
 import posixpath
 import re
+from urllib.parse import urlparse
 
-from .entities import STAGES
-from .errors import ConflictError, InvalidValue
+from .entities import PROMPT_TAG, STAGES
+from .errors import ConflictError, InvalidValue, ResourceNotFound
 
 ANY = object()
 """Default of the ``expected_*`` arguments of registry writes: do not check for
@@ -114,3 +116,138 @@ def check_expected(current, expected, what: str) -> None:
             f"{what} changed since it was shown (someone else wrote to it); nothing was "
             "written. Reload and try again."
         )
+
+
+# -- registered model names (``mlflow/utils/validation.py``) ----------------------------------
+
+PROMPTS_NOT_MODELS = "Prompts cannot be registered as models."
+"""MlflowClient's refusal of a model or version created with the prompt tag."""
+
+
+def check_model_name(name: str, *, field: str = "name", file_store: bool = False) -> None:
+    """MLflow's ``_validate_model_name`` (and, for ``mlruns``, the file store's own
+    extra rules), with MLflow's messages."""
+    if name is None or not isinstance(name, str) or name.strip() == "":
+        raise InvalidValue(f"Missing value for required parameter '{field}'.")
+    if "/" in name or ":" in name:
+        raise InvalidValue(f"Invalid model name '{name}'. Names cannot contain '/' or ':'.")
+    if _path_not_unique(name):
+        raise InvalidValue(
+            f"Invalid value {json.dumps(name, sort_keys=True, separators=(',', ':'))} for "
+            f"parameter '{field}' supplied: Names may be treated as files in certain cases, and "
+            "must not resolve to other names when treated as such. This name would resolve to "
+            f"{posixpath.normpath(name)!r}"
+        )
+    if file_store and "\\" in name:
+        # MLflow's file store refuses a path separator ('/' above; '\\' on Windows);
+        # mltui refuses '\\' everywhere: its mlruns reader takes no such folder name
+        raise InvalidValue(
+            f"Invalid name: '{name}'. Registered model name cannot contain path separator"
+        )
+    if file_store and "%" in name:
+        raise InvalidValue(
+            f"Invalid name: '{name}'. Registered model name cannot contain '%' character"
+        )
+
+
+def check_new_name(new_name: str, *, file_store: bool = False) -> None:
+    """MlflowClient's checks of a rename's new name: its own empty-name refusal, then
+    the store's ``_validate_model_renaming``."""
+    if new_name is None or not isinstance(new_name, str) or new_name.strip() == "":
+        raise InvalidValue("The name must not be an empty string.")
+    check_model_name(new_name, file_store=file_store)
+
+
+def check_new_tags(tags: dict[str, str] | None) -> dict[str, str]:
+    """The tags of a new model or version as MlflowClient sends them (values made
+    strings), checked; refuses the prompt tag as MlflowClient does."""
+    tags = {key: str(value) for key, value in (tags or {}).items()}
+    if PROMPT_TAG in tags:
+        raise InvalidValue(PROMPTS_NOT_MODELS)
+    for key, value in tags.items():
+        check_tag(key, value)
+    return tags
+
+
+def already_exists(name: str, existing_tags: dict[str, str] | None = None) -> InvalidValue:
+    """MLflow's ``handle_resource_already_exist_error`` for a new registered model."""
+    if existing_tags is not None and PROMPT_TAG in existing_tags:
+        return InvalidValue(
+            f"Tried to create a registered model with name {name!r}, but the name is already "
+            "taken by a prompt. MLflow does not allow creating a model and a prompt with the "
+            "same name."
+        )
+    return InvalidValue(f"Registered Model (name={name}) already exists.")
+
+
+def prompt_not_model(name: str) -> ResourceNotFound:
+    """MlflowClient's ``_raise_if_prompt``: a prompt is no registered model to edit."""
+    return ResourceNotFound(f"Registered Model with name={name!r} not found.")
+
+
+def model_not_found(name: str) -> ResourceNotFound:
+    return ResourceNotFound(f"Registered Model with name={name} not found")
+
+
+def version_not_found(name: str, version: object) -> ResourceNotFound:
+    return ResourceNotFound(f"Model Version (name={name}, version={version}) not found")
+
+
+DELETED_STAGE = "Deleted_Internal"
+"""The stage MLflow gives a deleted model version."""
+
+REDACTED_VERSION = {
+    "description": None,
+    "user_id": None,
+    "source": "REDACTED-SOURCE-PATH",
+    "run_id": "REDACTED-RUN-ID",
+    "run_link": "REDACTED-RUN-LINK",
+    "status_message": None,
+}
+"""What MLflow's SQL store overwrites in a version it deletes (its file store keeps all)."""
+
+
+class ModelSource:
+    """A ``models:/`` source as MLflow's ``_parse_model_uri`` reads it: ``model_id``
+    (``models:/<id>``) or ``name`` and ``version`` (``models:/<name>/<n>``); any other
+    form (stage, alias, ``latest``) MLflow's stores cannot resolve either."""
+
+    def __init__(self, source: str):
+        self.source = source
+        self.model_id: str | None = None
+        self.name: str | None = None
+        self.version: int | None = None
+        parsed = urlparse(source, allow_fragments=False)
+        parts = parsed.path.lstrip("/").split("/")
+        if (not parsed.path.startswith("/") or len(parsed.path) <= 1 or len(parts) > 2
+                or parts[0].strip() == ""):
+            raise InvalidValue(
+                f"Not a proper models:/ URI: {source}. Models URIs must be of the form "
+                "'models:/name/suffix' or 'models:/name@alias' where suffix is a version, "
+                "stage, or the string 'latest' and where alias is a registered model alias. "
+                "Only one of suffix or alias can be defined at a time."
+            )
+        if len(parts) == 2:
+            if parts[1].isdigit():
+                self.name, self.version = parts[0], int(parts[1])
+            else:
+                raise self.unresolvable("Only models:/<name>/<version> is supported")
+        elif "@" in parsed.path:
+            raise self.unresolvable("Only models:/<name>/<version> is supported")
+        else:
+            self.model_id = parts[0]
+
+    @staticmethod
+    def applies(source: str) -> bool:
+        return urlparse(source).scheme == "models"
+
+    def unresolvable(self, error: str) -> InvalidValue:
+        """MLflow's message when it cannot resolve a ``models:/`` source."""
+        return InvalidValue(
+            "Unable to fetch model from model URI source artifact location "
+            f"'{self.source}'.Error: {error}"
+        )
+
+
+def logged_model_not_found(model_id: str) -> ResourceNotFound:
+    return ResourceNotFound(f"Logged model with ID '{model_id}' not found.")

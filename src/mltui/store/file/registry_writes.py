@@ -14,26 +14,50 @@ Every file is replaced atomically (temporary file + ``os.replace``) with the
 bytes MLflow's ``write_yaml`` / ``write_to`` would write. Rewriting a model's
 ``meta.yaml`` refreshes its ``aliases`` mapping from the aliases folder, as
 MLflow's own rewrite does.
+
+Models and versions are created, renamed and deleted as MLflow's file store does:
+
+- a new model's meta.yaml is written only if its folder is new (MLflow's
+  "already exists" otherwise); each tag written stamps the model again;
+- a new version is ``version-<max+1>`` (deleted versions count), stage None,
+  status READY, ``storage_location`` resolved from a ``models:/`` source; it and
+  each of its tags stamp the model;
+- deleting a model removes its folder; deleting a version marks it
+  ``Deleted_Internal`` (nothing redacted, tags kept), stamps the model and
+  removes the aliases pointing at it;
+- a rename moves the folder and rewrites the names and stamps of the model and
+  every version. Here mltui differs from MLflow on purpose: MLflow's file store
+  copies only the meta files (the model's tags and aliases are lost) and fails
+  half-way on the first version that has a tag, leaving both folders behind.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable
 from typing import Any
 
-from ..entities import ModelVersion
-from ..errors import ConflictError, StoreError
+from ..entities import PROMPT_TAG, ModelVersion, RegisteredModel
+from ..errors import ConflictError, InvalidValue, ResourceNotFound, StoreError
 from ..registry_rules import (
     ANY,
+    DELETED_STAGE,
+    ModelSource,
+    already_exists,
     check_alias,
     check_expected,
+    check_model_name,
+    check_new_name,
+    check_new_tags,
     check_tag,
     check_transition,
     check_version,
+    logged_model_not_found,
+    prompt_not_model,
 )
 from ..shared import now_ms
-from .layout import ALIASES, META, TAGS, atomic_write, key_path
+from .layout import ALIASES, META, MODELS, TAGS, TRASH, atomic_write, key_path, read_key_values
 from .meta import MetaError, dump_yaml, int_or_none, read_meta
 from .registry import Registry
 
@@ -245,3 +269,189 @@ class RegistryWrites:
         raw["description"] = description
         raw["last_updated_timestamp"] = now_ms()
         self._save_version_meta(folder, raw)
+
+    # -- registry entries created, renamed and deleted ---------------------------------
+    def _model_path(self, name: str) -> str:
+        return os.path.join(self._registry._root.models, name)
+
+    def _editable_model(self, name: str) -> str:
+        """MlflowClient's ``_raise_if_prompt``: the model's folder, which is no prompt."""
+        model_dir = self._registry.model_dir(name)
+        if PROMPT_TAG in read_key_values(os.path.join(model_dir, TAGS)):
+            raise prompt_not_model(name)
+        return model_dir
+
+    def _make_dir(self, path: str) -> bool:
+        """Create ``path``; False when it is already there."""
+        try:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            os.mkdir(path)
+        except FileExistsError:
+            return False
+        except OSError as exc:
+            raise StoreError(f"Could not create {path}: {exc.strerror or exc}") from None
+        return True
+
+    def create_registered_model(
+        self, name: str, description: str = "", tags: dict[str, str] | None = None
+    ) -> RegisteredModel:
+        new_tags = check_new_tags(tags)
+        check_model_name(name, file_store=True)
+        self._check_writable(f"creating model {name}")
+        model_dir = self._model_path(name)
+        if not self._make_dir(model_dir):
+            existing = read_key_values(os.path.join(model_dir, TAGS))
+            raise already_exists(name, existing)
+        now = now_ms()
+        raw: dict[str, Any] = {
+            "name": name,
+            "creation_timestamp": now,
+            "last_updated_timestamp": now,
+            "description": description or None,
+        }
+        self._save_model_meta(model_dir, raw, None)
+        if new_tags:
+            for key, value in new_tags.items():
+                self._write_file(key_path(os.path.join(model_dir, TAGS), key), value.encode(),
+                                 model_dir)
+            self._save_model_meta(model_dir, raw, now_ms())
+        return self._registry.get_registered_model(name)
+
+    def rename_registered_model(self, name: str, new_name: str) -> RegisteredModel:
+        self._check_writable(f"renaming model {name}")
+        self._editable_model(name)
+        check_new_name(new_name, file_store=True)
+        model_dir = self._registry.model_dir(name)
+        new_dir = self._model_path(new_name)
+        if os.path.lexists(new_dir):
+            raise already_exists(new_name)
+        model_raw = self._read_for_write(model_dir)
+        version_dirs = self._version_dirs(model_dir)
+        raws = {entry: self._read_for_write(os.path.join(model_dir, entry))
+                for entry in version_dirs}
+        try:
+            os.rename(model_dir, new_dir)
+        except OSError as exc:
+            raise StoreError(f"Could not rename {model_dir}: {exc.strerror or exc}") from None
+        now = now_ms()
+        for entry, raw in raws.items():
+            raw["name"] = new_name
+            raw["last_updated_timestamp"] = now
+            self._save_version_meta(os.path.join(new_dir, entry), raw)
+        model_raw["name"] = new_name
+        self._save_model_meta(new_dir, model_raw, now)
+        return self._registry.get_registered_model(new_name)
+
+    @staticmethod
+    def _version_dirs(model_dir: str) -> list[str]:
+        """Every ``version-<n>`` folder of a model, deleted versions included."""
+        try:
+            entries = os.listdir(model_dir)
+        except OSError as exc:
+            raise StoreError(f"Could not list {model_dir}: {exc.strerror or exc}") from None
+        return sorted(e for e in entries
+                      if e.startswith("version-") and os.path.isdir(os.path.join(model_dir, e)))
+
+    def delete_registered_model(self, name: str) -> None:
+        self._check_writable(f"deleting model {name}")
+        model_dir = self._editable_model(name)
+        try:
+            shutil.rmtree(model_dir)
+        except OSError as exc:
+            raise StoreError(f"Could not remove {model_dir}: {exc.strerror or exc}") from None
+
+    def _logged_model(self, model_id: str) -> dict[str, Any]:
+        """The meta.yaml of logged model ``model_id`` (``<experiment>/models/<id>``)."""
+        root = self._registry._root
+        if model_id and "/" not in model_id and model_id not in (".", ".."):
+            for parent in (root.path, root.trash):
+                try:
+                    experiments = sorted(os.listdir(parent))
+                except OSError:
+                    continue
+                for experiment in experiments:
+                    if experiment in (MODELS, TRASH):
+                        continue
+                    folder = os.path.join(parent, experiment, MODELS, model_id)
+                    try:
+                        return read_meta(folder)
+                    except (OSError, MetaError):
+                        continue
+        raise logged_model_not_found(model_id)
+
+    def _storage_location(self, source: str, run_id: str | None) -> tuple[str, str | None]:
+        if not ModelSource.applies(source):
+            return source, run_id
+        parsed = ModelSource(source)
+        try:
+            if parsed.model_id is not None:
+                logged = self._logged_model(parsed.model_id)
+                return (str(logged.get("artifact_location") or ""),
+                        run_id or logged.get("source_run_id"))
+            folder, _ = self._registry.version_dir(parsed.name or "", parsed.version)
+            raw = self._read_for_write(folder)
+        except (ResourceNotFound, InvalidValue) as exc:
+            raise parsed.unresolvable(str(exc)) from None
+        return raw.get("storage_location") or raw.get("source") or "", run_id
+
+    def create_model_version(
+        self, name: str, source: str, run_id: str | None = None,
+        description: str = "", tags: dict[str, str] | None = None,
+        model_id: str | None = None,
+    ) -> ModelVersion:
+        check_model_name(name, file_store=True)
+        new_tags = check_new_tags(tags)
+        self._check_writable(f"creating a version of {name}")
+        storage_location, run_id = self._storage_location(source, run_id)
+        if not run_id and model_id:
+            run_id = self._logged_model(model_id).get("source_run_id")
+        model_dir = self._registry.model_dir(name)
+        model_raw = self._read_for_write(model_dir)
+        for _attempt in range(3):
+            numbers = [int_or_none(e[len("version-"):]) for e in self._version_dirs(model_dir)]
+            version = max((n for n in numbers if n is not None), default=0) + 1
+            folder = os.path.join(model_dir, f"version-{version}")
+            if self._make_dir(folder):
+                break
+        else:
+            raise StoreError(f"Model Version creation error (name={name}). Giving up after "
+                             "3 attempts.")
+        now = now_ms()
+        self._save_model_meta(model_dir, model_raw, now)
+        self._save_version_meta(folder, {
+            "name": name,
+            "version": version,
+            "creation_timestamp": now,
+            "last_updated_timestamp": now,
+            "description": description or None,
+            "current_stage": "None",
+            "source": source,
+            "run_id": run_id or None,
+            "storage_location": storage_location,
+            "model_id": model_id or None,
+        })
+        if new_tags:
+            for key, value in new_tags.items():
+                self._write_file(key_path(os.path.join(folder, TAGS), key), value.encode(),
+                                 folder)
+            self._save_model_meta(model_dir, model_raw, now_ms())
+        return self._registry.get_model_version(name, version)
+
+    def delete_model_version(self, name: str, version: int) -> None:
+        self._check_writable(f"deleting {name} v{version}")
+        self._editable_model(name)
+        number = check_version(version)
+        folder, number = self._registry.version_dir(name, number)
+        model_dir = os.path.dirname(folder)
+        raw = self._read_for_write(folder)
+        model_raw = self._read_for_write(model_dir)
+        now = now_ms()
+        raw["current_stage"] = DELETED_STAGE
+        raw["last_updated_timestamp"] = now
+        self._save_version_meta(folder, raw)
+        pointing = [alias for alias, n in
+                    self._registry.alias_numbers(self._registry.aliases(model_dir)).items()
+                    if n == number]
+        for alias in pointing:
+            self._remove_file(os.path.join(model_dir, ALIASES, alias))
+        self._save_model_meta(model_dir, model_raw, now_ms() if pointing else now)

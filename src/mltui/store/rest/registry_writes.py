@@ -5,6 +5,13 @@ The argument checks are the ones every backend shares
 (:mod:`mltui.store.registry_rules`). ``expected_*`` conflict checks re-read
 the object and compare before writing: REST has no transaction, so a change
 in the milliseconds between the check and the write is not detected.
+
+Creating, renaming and deleting models and versions go through
+``registered-models/create``, ``rename``, ``delete`` and ``model-versions/create``,
+``delete``: the server resolves a ``models:/`` source and checks a ``runs:/`` one
+against ``run_id`` as it does for MlflowClient. As MlflowClient, mltui first
+refuses to rename or delete a prompt (one ``registered-models/get``), and a taken
+name is InvalidValue (the server's RESOURCE_ALREADY_EXISTS) with its message.
 """
 
 from __future__ import annotations
@@ -12,16 +19,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ..entities import ModelVersion
-from ..errors import ConflictError
+from ..entities import PROMPT_TAG, ModelVersion, RegisteredModel
+from ..errors import ConflictError, InvalidValue
 from ..registry_rules import (
     ANY,
     check_alias,
     check_expected,
+    check_model_name,
+    check_new_name,
+    check_new_tags,
     check_tag,
     check_transition,
     check_version,
+    prompt_not_model,
 )
+from . import decode
 from .client import RestClient
 from .failures import EndpointNotFound
 from .registry import RegistryReads
@@ -164,3 +176,70 @@ class RegistryWrites:
             "model-versions/update",
             body={"name": name, "version": str(version), "description": description},
         )
+
+    # -- registry entries created, renamed and deleted ---------------------------------
+    def _editable_model(self, name: str) -> None:
+        """MlflowClient's ``_raise_if_prompt``."""
+        if PROMPT_TAG in self.reads.model_only(name).tags:
+            raise prompt_not_model(name)
+
+    @staticmethod
+    def _tag_list(tags: dict[str, str]) -> list[dict[str, str]] | None:
+        return [{"key": k, "value": v} for k, v in tags.items()] or None
+
+    def create_registered_model(
+        self, name: str, description: str = "", tags: dict[str, str] | None = None
+    ) -> RegisteredModel:
+        new_tags = check_new_tags(tags)
+        check_model_name(name)
+        self.check_writable(f"creating model {name}")
+        try:
+            data = self.client.call("POST", "registered-models/create", body={
+                "name": name, "tags": self._tag_list(new_tags),
+                "description": description or None,
+            })
+        except ConflictError as exc:  # RESOURCE_ALREADY_EXISTS: the name is taken
+            raise InvalidValue(str(exc)) from None
+        return decode.registered_model(data.get("registered_model") or {})
+
+    def rename_registered_model(self, name: str, new_name: str) -> RegisteredModel:
+        self.check_writable(f"renaming model {name}")
+        self._editable_model(name)
+        check_new_name(new_name)
+        try:
+            data = self.client.call("POST", "registered-models/rename",
+                                    body={"name": name, "new_name": new_name})
+        except ConflictError as exc:
+            # MLflow's SQL store appends the database's error (and the SQL) to it
+            taken = f"Registered Model (name={new_name}) already exists."
+            message = str(exc)
+            raise InvalidValue(taken if message.startswith(taken) else message) from None
+        return decode.registered_model(data.get("registered_model") or {})
+
+    def delete_registered_model(self, name: str) -> None:
+        self.check_writable(f"deleting model {name}")
+        self._editable_model(name)
+        self.client.call("DELETE", "registered-models/delete", body={"name": name})
+
+    def create_model_version(
+        self, name: str, source: str, run_id: str | None = None,
+        description: str = "", tags: dict[str, str] | None = None,
+        model_id: str | None = None,
+    ) -> ModelVersion:
+        new_tags = check_new_tags(tags)
+        check_model_name(name)
+        self.check_writable(f"creating a version of {name}")
+        data = self.client.call("POST", "model-versions/create", body={
+            "name": name, "source": source, "run_id": run_id or None,
+            "tags": self._tag_list(new_tags), "description": description or None,
+            "model_id": model_id or None,
+        })
+        created = decode.model_version(data.get("model_version") or {})
+        return self.reads.version_of(name, created.version)
+
+    def delete_model_version(self, name: str, version: int) -> None:
+        self.check_writable(f"deleting {name} v{version}")
+        self._editable_model(name)
+        number = check_version(version)
+        self.client.call("DELETE", "model-versions/delete",
+                         body={"name": name, "version": str(number)})
