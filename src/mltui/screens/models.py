@@ -15,6 +15,7 @@ from ..views.registry import name_pattern
 from ..widgets.footer import KeysFooter
 from ..widgets.status_bar import StatusBar
 from ..widgets.vim_table import VimTable
+from . import registry_edits
 from .base import MltuiScreen
 
 STAGE_LETTERS = {"None": "N", "Staging": "S", "Production": "P", "Archived": "A"}
@@ -39,6 +40,9 @@ class ModelsScreen(MltuiScreen):
         Binding("r,ctrl+r", "reload", "Reload", show=False, id="models.reload"),
         Binding("escape", "escape", "Back", show=False, id="models.escape"),
         Binding("backspace", "back", "Back", show=False, id="models.back"),
+        Binding("n", "create", "New model", id="models.create"),
+        Binding("N", "rename", "Rename", show=False, id="models.rename"),
+        Binding("D,delete", "delete", "Delete", show=False, id="models.delete"),
     ]
 
     HELP = """\
@@ -50,6 +54,10 @@ and may carry aliases such as @champion that serving code loads by name.
 text is a SQL LIKE pattern, where % and _ are wildcards). Prompts (MLflow's
 prompt registry) are hidden; P shows them.
 Columns: N/S/P/A count the versions in each stage.
+
+n creates a registered model, N renames the one under the cursor (versions,
+tags and aliases follow), D deletes it with all its versions: the confirmation
+lists them and the aliases lost, and MLflow cannot undo it.
 """
 
     DEFAULT_CSS = """
@@ -185,3 +193,18 @@ Columns: N/S/P/A count the versions in each stage.
         if self._shown_once:
             self.action_reload()
         self._shown_once = True
+
+    # -- edits (screens/registry_edits.py) -------------------------------------------
+    def _after_edit(self, _result: object = None) -> None:
+        self.action_reload()
+
+    def action_create(self) -> None:
+        registry_edits.create_model(self, self.store, self._after_edit)
+
+    def action_rename(self) -> None:
+        if self.current is not None:
+            registry_edits.rename_model(self, self.store, self.current, self._after_edit)
+
+    def action_delete(self) -> None:
+        if self.current is not None:
+            registry_edits.delete_model(self, self.store, self.current, self._after_edit)

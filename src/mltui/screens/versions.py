@@ -18,6 +18,7 @@ from ..views.registry import ModelView, load_model_view
 from ..widgets.footer import KeysFooter
 from ..widgets.status_bar import StatusBar
 from ..widgets.vim_table import VimTable
+from . import registry_edits
 from .base import MltuiScreen
 from .dialogs import ConfirmDialog
 from .registry_dialogs import (
@@ -44,6 +45,9 @@ class VersionsScreen(MltuiScreen):
         Binding("D", "model_description", "Model desc", show=False,
                 id="versions.model_describe"),
         Binding("f", "stage_filter", "Stage filter", id="versions.filter"),
+        Binding("n", "create_version", "New version", show=False, id="versions.create"),
+        Binding("X,delete", "delete_version", "Delete version", show=False,
+                id="versions.delete"),
         Binding("enter", "open_run", "Source run", id="versions.run"),
         Binding("r,ctrl+r", "reload", "Reload", show=False, id="versions.reload"),
         Binding("escape,backspace", "back", "Back", show=False, id="versions.back"),
@@ -64,6 +68,8 @@ the key and its value before and after, and is written only once confirmed.
 d / D edit the descriptions (ctrl+s saves; escape asks before it throws
 edited text away).
 f filters by stage; enter opens the run that produced the version.
+n registers a new version (source runs:/RUN_ID/PATH or models:/m-...); X deletes
+the version under the cursor, for good (the confirmation names its aliases).
 
 Every change is one transaction, written as MLflow's client writes it. If the
 version changed since it was shown, nothing is written and you are told.
@@ -381,5 +387,16 @@ version changed since it was shown, nothing is written and you are told.
     def action_back(self) -> None:
         self.app.pop_screen()
 
+    # -- versions created and deleted (screens/registry_edits.py) ---------------------
+    def _after_edit(self, _result: object = None) -> None:
+        self.action_reload()
 
+    def action_create_version(self) -> None:
+        if self.model is not None:
+            registry_edits.create_version(self, self.store, self.model, self._after_edit)
 
+    def action_delete_version(self) -> None:
+        mv = self.current
+        if mv is not None and self.model is not None:
+            registry_edits.delete_version(self, self.store, mv, dict(self.model.aliases),
+                                          self._after_edit)
