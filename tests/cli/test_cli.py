@@ -31,32 +31,14 @@ from mltui import __version__
 from mltui.cli import COMMANDS, main
 from mltui.store.entities import RunKeys
 from support.builders import HOSTILE_TAG, copy_store
+from support.clihelp import ok, run_cli
+from support.clihelp import one_line_error as assert_one_line_error
 from support.mlflow_match import mlflow_metric_value
 
 ESC = "\x1b"
 
 
-def run_cli(capsys, *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
 
-
-def ok(capsys, *args: str) -> str:
-    code, out, err = run_cli(capsys, *args)
-    assert code == 0, err
-    assert err == ""
-    return out
-
-
-def assert_one_line_error(code: int, out: str, err: str) -> str:
-    assert code == 2
-    assert out == ""
-    lines = err.splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("mltui: error: ")
-    assert "Traceback" not in err
-    return lines[0]
 
 
 def table_lines(out: str) -> list[str]:

@@ -22,33 +22,14 @@ import pytest
 from mlflow.entities import ViewType as MlflowViewType
 
 from mltui.cli import main
+from support.clihelp import ok, one_line_error, run_cli
 
 KINDS = ("sqlite", "file")
 NOTE = "mlflow.note.content"
 MANY = 1000
 
 
-def run_cli(capsys, *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
 
-
-def ok(capsys, *args: str) -> str:
-    code, out, err = run_cli(capsys, *args)
-    assert code == 0, err
-    assert err == ""
-    return out
-
-
-def one_line_error(code: int, out: str, err: str) -> str:
-    assert code == 2, (code, out, err)
-    assert out == ""
-    lines = err.splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("mltui: error: ")
-    assert "Traceback" not in err
-    return lines[0]
 
 
 # -- one copy of the store, and what MlflowClient reads from it ---------------------------

@@ -57,6 +57,7 @@ from ..widgets.metric_chart import ChartPanel, MetricChart
 from ..widgets.plot_view import PlotView
 from ..widgets.status_bar import StatusBar
 from ..widgets.vim_table import VimTable
+from . import edits
 from .base import MltuiScreen
 from .charts import ChartScreen, legend, read_charts
 
@@ -284,8 +285,6 @@ metric (y), coloured by the metric; a over every matching run (up to 1,000).
         self.notify(f"Copied {count_of(len(self.shown), 'row')} as CSV (OSC 52)")
 
     def action_export(self) -> None:
-        from .dialogs import ConfirmDialog, PromptDialog
-
         default = str(Path.cwd() / f"compare-{len(self.runs)}-runs.md")
 
         def problem(text: str) -> str | None:
@@ -301,24 +300,12 @@ metric (y), coloured by the metric; a over every matching run (up to 1,000).
                              f"Wrote {count_of(len(self.shown), 'row')} to {path}"),
                          group="compare-export", exclusive=False)
 
-        def chosen(text: str | None) -> None:
-            if not text:
-                return
-            path = Path(text).expanduser()
-            if not path.exists():
-                write(path)
-                return
-            self.app.push_screen(
-                ConfirmDialog("Overwrite?", f"{path} exists. Replace it?", "Overwrite",
-                              danger=True),
-                lambda ok: write(path) if ok else None)
-
         rows = "only the rows that differ" if self.only_differences else "every row"
-        self.app.push_screen(PromptDialog(
-            f"Export the comparison ({count_of(len(self.runs), 'run')})", default,
+        edits.ask_file(
+            self, f"Export the comparison ({count_of(len(self.runs), 'run')})", default, write,
             body=f"Markdown (.md), CSV (.csv) or JSON (.json), by the name's ending: {rows}, "
                  f"metrics as their {self.mode} value.",
-            validate=problem), chosen)
+            validate=problem)
 
     # -- tabs ---------------------------------------------------------------------
     def action_tab(self, index: int) -> None:

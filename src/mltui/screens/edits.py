@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from textual.screen import Screen
@@ -117,6 +118,33 @@ def ask_text(
         then(text)
 
     screen.app.push_screen(PromptDialog(title, value, body=body, validate=validate), got)
+
+
+def ask_file(
+    screen: Screen,
+    title: str,
+    default: str,
+    write: Callable[[Path], None],
+    *,
+    body: str = "",
+    validate: Callable[[str], str | None] | None = None,
+) -> None:
+    """Ask where to write a file; an existing one is replaced only when the person
+    says so. ``write`` gets the path (and starts its own worker)."""
+
+    def chosen(text: str | None) -> None:
+        if not text:
+            return
+        path = Path(text).expanduser()
+        if not path.exists():
+            write(path)
+            return
+        screen.app.push_screen(
+            ConfirmDialog("Overwrite?", f"{path} exists. Replace it?", "Overwrite", danger=True),
+            lambda ok: write(path) if ok else None,
+        )
+
+    screen.app.push_screen(PromptDialog(title, default, body=body, validate=validate), chosen)
 
 
 def offer_undo(screen: Screen, undo: Undo) -> None:

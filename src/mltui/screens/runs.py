@@ -43,7 +43,7 @@ from ..widgets.status_bar import StatusBar
 from . import edits, run_edits
 from .base import MltuiScreen
 from .column_chooser import ColumnChooser
-from .dialogs import ConfirmDialog, PromptDialog
+from .dialogs import ConfirmDialog
 
 MAX_DEFAULT_METRICS = 10
 MAX_DEFAULT_PARAMS = 10
@@ -835,28 +835,10 @@ value whole, y copies the run id. Runs that are RUNNING refresh every few second
                          done=lambda n: self.notify(f"Exported {count_of(n, 'run')} to {path}"),
                          group="export", exclusive=False)
 
-        def chosen(text: str | None) -> None:
-            if not text:
-                return
-            path = Path(text).expanduser()
-            if not path.exists():
-                write(path)
-                return
-            self.app.push_screen(
-                ConfirmDialog("Overwrite?", f"{path} exists. Replace it?", "Overwrite",
-                              danger=True),
-                lambda ok: write(path) if ok else None,
-            )
-
-        self.app.push_screen(
-            PromptDialog(
-                "Export to CSV" + (f" ({count_of(len(marked), 'marked run')})" if marked else ""),
-                default,
-                body=body,
-                validate=problem_with_path,
-            ),
-            chosen,
-        )
+        edits.ask_file(
+            self, "Export to CSV" + (f" ({count_of(len(marked), 'marked run')})" if marked
+                                     else ""),
+            default, write, body=body, validate=problem_with_path)
 
     def on_screen_resume(self) -> None:
         self.update_status()
