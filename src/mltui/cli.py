@@ -12,7 +12,13 @@ import sys
 from collections.abc import Sequence
 
 from . import __version__
-from .output import FORMAT_HELP, print_table_or_data
+from .output import (
+    FORMAT_HELP,
+    RAW_HELP,
+    RAW_TABLE_PROBLEM,
+    SAFE_HELP,
+    print_table_or_data,
+)
 from .store.errors import StoreError
 
 # One list feeds both `mltui --help` and the subcommands, so neither can promise
@@ -86,6 +92,11 @@ def build_command_parser() -> argparse.ArgumentParser:
     fmt = argparse.ArgumentParser(add_help=False)
     fmt.add_argument("--format", choices=("table", "csv", "json"), default="table",
                      help=FORMAT_HELP)
+    escapes = fmt.add_mutually_exclusive_group()
+    escapes.add_argument("--safe", dest="escapes", action="store_const", const="safe",
+                         help=SAFE_HELP)
+    escapes.add_argument("--raw", dest="escapes", action="store_const", const="raw",
+                         help=RAW_HELP)
 
     p = sub.add_parser("experiments", parents=[common, fmt], help=COMMAND_HELP["experiments"])
     p.add_argument("--view", choices=("active", "deleted", "all"), default="active")
@@ -357,12 +368,18 @@ def run_command(args: argparse.Namespace) -> int:
         handler = getattr(edit_commands, f"cmd_{args.handler}")
     else:
         handler = getattr(commands, f"cmd_{args.command}")
+    fmt = getattr(args, "format", "table")
+    escapes = getattr(args, "escapes", None)
+    if escapes == "raw" and fmt == "table":
+        # refused before the command runs: `stage ... --raw` must not move a version
+        _fail(RAW_TABLE_PROBLEM)
+        return 2
     with _open(args) as store:
         result = handler(store, args)
     if isinstance(result, str):  # a chart: printed as drawn
         print(result)
     else:
-        print_table_or_data(result, args.format if hasattr(args, "format") else "table")
+        print_table_or_data(result, fmt, escapes=escapes)
     return 0
 
 

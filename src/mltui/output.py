@@ -22,8 +22,30 @@ NEG_INF_TOKEN = "-Infinity"
 FORMAT_HELP = (
     "table (aligned, for people), csv or json. NaN and infinite metric values are "
     f"written {NAN_TOKEN}, {INF_TOKEN} and {NEG_INF_TOKEN} in all three (as strings in "
-    "JSON, as MLflow's REST API writes them)"
+    "JSON, as MLflow's REST API writes them). Control characters in stored values "
+    "(an ESC that would drive the terminal): a table always shows them as symbols "
+    "(ESC as ␛); csv shows them so when stdout is a terminal and writes them "
+    "unchanged to a pipe or file (--safe / --raw force either); json writes them as "
+    "\\u escapes"
 )
+SAFE_HELP = "csv: show control characters as symbols (␛) even to a pipe or file"
+RAW_HELP = (
+    "csv: write stored values unchanged, control characters too, even to a terminal "
+    "(a table is always shown with symbols; use --format csv or json)"
+)
+RAW_TABLE_PROBLEM = (
+    "--raw writes stored values unchanged, which --format csv does; a table always "
+    "shows control characters as symbols"
+)
+
+
+def escapes_wanted(choice: str | None, out) -> bool:
+    """Whether control characters are shown as symbols: ``choice`` is "safe", "raw"
+    or None (then: when ``out`` is a terminal, which would obey them)."""
+    if choice is not None:
+        return choice == "safe"
+    isatty = getattr(out, "isatty", None)
+    return bool(isatty and isatty())
 
 
 @dataclass
@@ -67,7 +89,12 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
-def print_table_or_data(result: Tabular | None, fmt: str = "table", out=None) -> None:
+def print_table_or_data(
+    result: Tabular | None, fmt: str = "table", out=None, escapes: str | None = None
+) -> None:
+    """Print ``result`` as ``fmt``. ``escapes`` ("safe", "raw" or None: decided by
+    whether ``out`` is a terminal) says how csv writes control characters; a table
+    is always safe (its rows are display text) and JSON escapes them itself."""
     out = out or sys.stdout
     if result is None:
         return
@@ -76,13 +103,13 @@ def print_table_or_data(result: Tabular | None, fmt: str = "table", out=None) ->
         out.write("\n")
         return
     if fmt == "csv":
-        tty = out.isatty()
+        safe = escapes_wanted(escapes, out)
         writer = csv.writer(out)
-        writer.writerow(result.columns)
+        writer.writerow([safe_text(c) if safe else c for c in result.columns])
         for record in result.records:
             row = [_plain(record.get(c, "")) for c in result.columns]
             # raw values for pipes; visible escapes when a terminal would obey them
-            writer.writerow([safe_text(v) if tty else ("" if v is None else v) for v in row])
+            writer.writerow([safe_text(v) if safe else ("" if v is None else v) for v in row])
         return
     if result.title:
         out.write(result.title + "\n")

@@ -12,7 +12,9 @@ import re
 import time
 from datetime import datetime, timezone
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+_CONTROL = re.compile(
+    r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+)
 
 
 def _picture(match: re.Match[str]) -> str:
@@ -39,6 +41,85 @@ def safe_multiline(value: object) -> str:
     """Like :func:`safe_text` but keeps newlines and tabs (for previews)."""
     text = "" if value is None else str(value)
     return _CONTROL.sub(lambda m: m.group() if m.group() in "\n\t" else _picture(m), text)
+
+
+# -- text in an editor ---------------------------------------------------------------
+#
+# An editor (TextArea, Input) draws its text as it is, so a stored value holding
+# ``ESC ] 52 ; … ESC \`` would reach the terminal. Editors therefore hold the
+# *editable form* of a value, where every control character is one visible symbol,
+# and the saved value is read back from it exactly:
+#
+#   C0 character (U+0000-U+001F)  ->  its Unicode control picture: ESC ␛, NUL ␀, CR ␍
+#                                     (newline and tab stay themselves in a
+#                                     multi-line editor; a one-line editor shows ␊ ␉)
+#   DEL (U+007F)                  ->  ␡
+#   C1 character (U+0080-U+009F),
+#   a bidi or zero-width format
+#   character, U+2028, U+2029     ->  ␦ followed by u and 4 hex digits: ␦u009d
+#   a literal symbol of the above
+#   (␀-␟, ␡) or a literal ␦       ->  ␦ followed by that symbol: ␦␛ is the symbol ␛
+#
+# Reading back undoes exactly this, so an untouched value round-trips byte for byte;
+# deleting a symbol deletes the one character it stands for; a ␛ the person types
+# or pastes stands for ESC (as in the tables, which show ESC as ␛), and ␦␛ for the
+# symbol itself. A ␦ not followed by one of the above is kept as it is.
+
+ESCAPE_MARK = "\u2426"
+"""␦ (SYMBOL FOR SUBSTITUTE FORM TWO): starts a two-part symbol in an editor."""
+
+_PICTURES = "\u2400-\u241f\u2421"
+_FORMAT = "\x80-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+_FORMAT_CHAR = re.compile(f"[{_FORMAT}]")
+_TO_EDIT = {
+    True: re.compile(f"[\x00-\x08\x0b-\x1f\x7f{_FORMAT}{_PICTURES}{ESCAPE_MARK}]"),
+    False: re.compile(f"[\x00-\x1f\x7f{_FORMAT}{_PICTURES}{ESCAPE_MARK}]"),
+}
+_FROM_EDIT = re.compile(
+    f"{ESCAPE_MARK}([{_PICTURES}{ESCAPE_MARK}])|{ESCAPE_MARK}u([0-9a-fA-F]{{4}})|([{_PICTURES}])"
+)
+
+
+def _to_symbol(match: re.Match[str]) -> str:
+    ch = match.group()
+    code = ord(ch)
+    if code < 0x20:
+        return chr(0x2400 + code)
+    if code == 0x7F:
+        return "\u2421"
+    if _FORMAT_CHAR.match(ch):
+        return f"{ESCAPE_MARK}u{code:04x}"
+    return ESCAPE_MARK + ch  # a literal symbol (␛, ␦ …)
+
+
+def _from_symbol(match: re.Match[str]) -> str:
+    literal, hexcode, picture = match.groups()
+    if literal is not None:
+        return literal
+    if hexcode is not None:
+        ch = chr(int(hexcode, 16))
+        # only what editable_text writes this way; ␦u0041 stays as typed
+        return ch if _FORMAT_CHAR.match(ch) else match.group()
+    code = ord(picture) - 0x2400
+    return "\x7f" if code == 0x21 else chr(code)
+
+
+def editable_text(value: object, *, multiline: bool = True) -> str:
+    """``value`` with every control character as a visible symbol, for an editor
+    (the mapping is described above); :func:`stored_text` undoes it exactly."""
+    text = "" if value is None else str(value)
+    return _TO_EDIT[multiline].sub(_to_symbol, text)
+
+
+def stored_text(edited: str) -> str:
+    """The value an editor's text stands for: the inverse of :func:`editable_text`
+    (``stored_text(editable_text(v)) == v`` for every string)."""
+    return _FROM_EDIT.sub(_from_symbol, edited)
+
+
+def has_symbols(edited: str) -> bool:
+    """Whether an editor's text holds a symbol standing for another character."""
+    return bool(_FROM_EDIT.search(edited))
 
 
 def truncate(text: str, width: int) -> str:

@@ -1,8 +1,14 @@
-"""Small modal dialogs: confirm, ask for a line of text."""
+"""Small modal dialogs: confirm, ask for a line of text.
+
+Every text from a store is drawn inert: titles and bodies through ``safe_text`` /
+``safe_multiline``, and the text in an editor in its editable form
+(``textfmt.editable_text``: ESC shows as ␛, U+009D as ␦u009d), read back exactly
+with ``textfmt.stored_text`` when the person accepts it."""
 
 from __future__ import annotations
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -10,7 +16,7 @@ from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
 from textual.widgets import Button, Input, Label, Static
 
-from ..textfmt import safe_multiline, safe_text
+from ..textfmt import editable_text, has_symbols, safe_multiline, safe_text, stored_text
 
 DIALOG_CSS = """
 {name} {{ align: center middle; }}
@@ -24,6 +30,21 @@ DIALOG_CSS = """
 {name} Button {{ margin-left: 2; }}
 {name} .error {{ color: $error; }}
 """
+
+
+SYMBOLS_HINT = "␛ ␀ ␦u009d …: control characters, kept as they are unless deleted"
+
+
+class SafeInput(Input):
+    """An Input whose pasted text keeps control characters as visible symbols (a
+    terminal's paste may hold an ESC); like Input, only the first pasted line."""
+
+    def _on_paste(self, event: events.Paste) -> None:
+        event.prevent_default()  # Input's own handler would insert the raw text
+        lines = event.text.splitlines()
+        super()._on_paste(events.Paste(editable_text(lines[0] if lines else "",
+                                                     multiline=False)))
+        event.stop()
 
 
 class ConfirmDialog(ModalScreen[bool]):
@@ -64,7 +85,11 @@ class ConfirmDialog(ModalScreen[bool]):
 
 
 class PromptDialog(ModalScreen[str | None]):
-    """Ask for one line of text; None when cancelled."""
+    """Ask for one line of text; None when cancelled.
+
+    The Input holds the editable form of ``value`` (control characters as symbols,
+    see ``textfmt.editable_text``); the answer, and what ``validate`` is given, is
+    the value it stands for: accepted untouched, it is ``value`` exactly."""
 
     DEFAULT_CSS = DIALOG_CSS.format(name="PromptDialog")
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="prompt.cancel")]
@@ -81,10 +106,10 @@ class PromptDialog(ModalScreen[str | None]):
     ):
         super().__init__()
         self._title = title
-        self._value = value
+        self._value = "" if value is None else value
         self._body = body
         self._placeholder = placeholder
-        self._suggestions = suggestions or []
+        self._suggestions = [editable_text(s, multiline=False) for s in suggestions or []]
         self._validate = validate
 
     def compose(self) -> ComposeResult:
@@ -92,22 +117,26 @@ class PromptDialog(ModalScreen[str | None]):
             yield Label(Text(safe_text(self._title)), classes="title")
             if self._body:
                 yield Static(Text(safe_multiline(self._body)), classes="body")
-            yield Input(
-                self._value,
-                placeholder=self._placeholder,
+            shown = editable_text(self._value, multiline=False)
+            yield SafeInput(
+                shown,
+                placeholder=safe_text(self._placeholder),
                 suggester=SuggestFromList(self._suggestions, case_sensitive=False)
                 if self._suggestions
                 else None,
             )
             yield Static("", classes="error", id="prompt-error")
-            yield Static(Text("enter: OK   escape: cancel", style="dim"))
+            keys = "enter: OK   escape: cancel"
+            if has_symbols(shown):
+                keys += f"   {SYMBOLS_HINT}"
+            yield Static(Text(keys, style="dim"))
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        value = event.value
+        value = stored_text(event.value)
         if self._validate is not None:
             problem = self._validate(value)
             if problem:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -17,9 +18,9 @@ from textual.widgets.option_list import Option
 from ..store.entities import STAGES, ModelVersion
 from ..store.errors import InvalidValue
 from ..store.registry_rules import ACTIVE_STAGES, check_alias, check_tag
-from ..textfmt import safe_multiline, safe_text
+from ..textfmt import editable_text, has_symbols, safe_multiline, safe_text, stored_text
 from ..widgets.vim_table import VimTable
-from .dialogs import DIALOG_CSS, ConfirmDialog, PromptDialog
+from .dialogs import DIALOG_CSS, SYMBOLS_HINT, ConfirmDialog, PromptDialog, SafeInput
 
 
 class StageMenu(ModalScreen[str | None]):
@@ -208,9 +209,11 @@ class AliasDialog(ModalScreen[str | None]):
         v = self.version
         with Vertical():
             yield Label(Text(f"Alias for {safe_text(v.name)} v{v.version}"), classes="title")
-            yield Input(
+            yield SafeInput(
                 placeholder="alias name, e.g. champion",
-                suggester=SuggestFromList(sorted(self.aliases), case_sensitive=True),
+                suggester=SuggestFromList([editable_text(a, multiline=False)
+                                           for a in sorted(self.aliases)],
+                                          case_sensitive=True),
             )
             yield Static(id="alias-effect", classes="body")
             existing = ", ".join(f"@{a}→v{n}" for a, n in sorted(self.aliases.items()))
@@ -235,13 +238,13 @@ class AliasDialog(ModalScreen[str | None]):
         return f"@{alias} moves from v{current} to v{self.version.version}", True
 
     def on_input_changed(self, event: Input.Changed) -> None:
-        text, ok = self.effect(event.value.strip())
+        text, ok = self.effect(stored_text(event.value).strip())
         widget = self.query_one("#alias-effect", Static)
         widget.update(Text(safe_text(text), style="" if ok else "red"))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        alias = event.value.strip()
+        alias = stored_text(event.value).strip()
         text, ok = self.effect(alias)
         if ok:
             self.dismiss(alias)
@@ -372,7 +375,8 @@ class TagsDialog(ModalScreen[None]):
         # the value as this dialog shows it: what the person agreed to change
         old = self.tags.get(key)
         if old == new:
-            self.notify(f"Tag {key} already has that value; nothing written")
+            self.notify(f"Tag {safe_text(key)} already has that value; nothing written",
+                        markup=False)
             return
 
         def confirmed(ok: bool | None) -> None:
@@ -454,9 +458,22 @@ class DiscardChanges(ModalScreen[bool]):
         self.dismiss(discard)
 
 
+class SafeTextArea(TextArea):
+    """A TextArea whose pasted text keeps control characters as visible symbols."""
+
+    async def _on_paste(self, event: events.Paste) -> None:
+        event.prevent_default()  # TextArea's own handler would insert the raw text
+        await super()._on_paste(events.Paste(editable_text(event.text)))
+
+
 class TextEditor(ModalScreen[str | None]):
     """Multi-line editor for descriptions: ctrl+s saves; escape closes, after
-    asking whether to discard the text if it was edited."""
+    asking whether to discard the text if it was edited.
+
+    The TextArea holds the editable form of the text (``textfmt.editable_text``:
+    control characters other than newline and tab as symbols, ␛ for ESC, ␍ for CR,
+    ␦u009d for U+009D), so none reaches the terminal; saving reads the value back
+    with ``stored_text``, so untouched text is saved byte for byte as it was."""
 
     DEFAULT_CSS = DIALOG_CSS.format(name="TextEditor") + """
     TextEditor > Vertical { height: 80%; max-width: 110; }
@@ -467,23 +484,26 @@ class TextEditor(ModalScreen[str | None]):
         Binding("escape", "cancel", "Cancel", id="editor.cancel"),
     ]
 
-    def __init__(self, title: str, text: str):
+    def __init__(self, title: str, text: str | None):
         super().__init__()
         self._title = title
-        self._text = text
-        self._initial = text
+        self._text = "" if text is None else text
+        self._initial = editable_text(self._text)
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(Text(safe_text(self._title)), classes="title")
-            yield TextArea(self._text, soft_wrap=True, show_line_numbers=False)
-            yield Static(Text("ctrl+s: save   escape: close (asks if edited)   Markdown",
-                              style="dim"))
+            yield SafeTextArea(self._initial, soft_wrap=True, show_line_numbers=False)
+            keys = "ctrl+s: save   escape: close (asks if edited)   Markdown"
+            if has_symbols(self._initial):
+                keys += f"\n{SYMBOLS_HINT}"
+            yield Static(Text(keys, style="dim"))
 
     def on_mount(self) -> None:
         area = self.query_one(TextArea)
-        # compare with what the editor made of the text (it may normalise line
-        # endings), so an untouched description never counts as edited
+        # compare with what the editor made of the text, so an untouched description
+        # never counts as edited (CR and the other line breaks but newline are
+        # symbols in it, so it has nothing left to normalise)
         self._initial = area.text
         area.focus()
 
@@ -492,7 +512,9 @@ class TextEditor(ModalScreen[str | None]):
         return self.query_one(TextArea).text != self._initial
 
     def action_save(self) -> None:
-        self.dismiss(self.query_one(TextArea).text)
+        area = self.query_one(TextArea)
+        # untouched: the text as given, whatever the editor made of it
+        self.dismiss(self._text if area.text == self._initial else stored_text(area.text))
 
     def action_cancel(self) -> None:
         if not self.edited:
