@@ -11,7 +11,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Static
 
-from .background import run_blocking
+from .background import install_daemon_executor, run_blocking
 from .config import Settings, State, load_settings
 from .failures import setup_logging
 from .palette import MltuiCommands
@@ -96,6 +96,8 @@ class MltuiApp(App):
         return uri
 
     def on_mount(self) -> None:
+        # store calls blocked on a silent server must not hold the exit
+        install_daemon_executor()
         if self.settings.keymap:
             self.set_keymap(self.settings.keymap)
             self._check_keymap()
@@ -187,10 +189,21 @@ class MltuiApp(App):
             return self.store.capabilities.registry
         return True
 
+    @property
+    def quitting(self) -> bool:
+        """The app is on its way out: a key pressed now opens nothing."""
+        return bool(self._exit) or self._closing or self._closed
+
+    async def action_quit(self) -> None:
+        # new requests fail at once; those in flight end with their daemon threads
+        if self.store is not None:
+            self.store.close()
+        await super().action_quit()
+
     def action_models(self) -> None:
         from .screens.models import ModelsScreen
 
-        if self.store is None or isinstance(self.screen, ModelsScreen):
+        if self.quitting or self.store is None or isinstance(self.screen, ModelsScreen):
             return
         if not self.store.capabilities.registry:
             self.notify("This store has no model registry", severity="warning")
@@ -200,9 +213,36 @@ class MltuiApp(App):
     def action_help(self) -> None:
         from .screens.help import HelpScreen
 
-        if isinstance(self.screen, HelpScreen):
+        if self.quitting or isinstance(self.screen, HelpScreen):
             return
         self.push_screen(HelpScreen(self.screen))
+
+    def _fatal_error(self) -> None:
+        """A crash: the traceback without local variables (Textual shows them,
+        and a local may hold a password or a whole row of data), passwords masked."""
+        import sys
+
+        import rich
+        from rich.segment import Segments
+        from rich.traceback import Traceback
+
+        from .failures import describe_error
+        from .store.secrets import mask_secrets
+
+        exc_type, error, tb = sys.exc_info()
+        self.bell()
+        if exc_type is not None and error is not None:
+            describe_error(error)  # the full traceback, masked, into the log file
+            trace = Traceback.extract(exc_type, error, tb, show_locals=False)
+            for stack in trace.stacks:
+                stack.exc_value = mask_secrets(stack.exc_value)
+            shown: object = Traceback(trace, width=None, suppress=[rich])
+        else:
+            shown = Text("mltui stopped on an unexpected error (see the log file)", style="red")
+        self._exit_renderables.append(
+            Segments(self.console.render(shown, self.console.options))  # type: ignore[arg-type]
+        )
+        self._close_messages_no_wait()
 
     def on_unmount(self) -> None:
         if self.store is not None:

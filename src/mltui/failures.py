@@ -8,6 +8,7 @@ import traceback
 from pathlib import Path
 
 from .store.errors import StoreError
+from .store.secrets import mask_secrets
 
 log = logging.getLogger("mltui")
 
@@ -18,9 +19,16 @@ def describe_error(exc: BaseException) -> str:
         return str(exc)
     setup_logging()  # never Python's last-resort handler: it prints to stderr
     log.error("unexpected error\n%s", "".join(traceback.format_exception(exc)))
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    text = mask_secrets(str(exc).strip()).splitlines()[0] if str(exc).strip() else ""
     name = type(exc).__name__
     return f"Unexpected {name}: {text}" if text else f"Unexpected {name}"
+
+
+class MaskingFormatter(logging.Formatter):
+    """Every log line with passwords and tokens masked (a traceback quotes URIs)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return mask_secrets(super().format(record))
 
 
 def setup_logging() -> None:
@@ -35,7 +43,7 @@ def setup_logging() -> None:
         handler: logging.Handler = logging.FileHandler(folder / "mltui.log", encoding="utf-8")
     except OSError:
         handler = logging.NullHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    handler.setFormatter(MaskingFormatter("%(asctime)s %(levelname)s %(message)s"))
     log.addHandler(handler)
     log.setLevel(logging.INFO)
     log.propagate = False

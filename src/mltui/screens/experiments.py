@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import time
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.timer import Timer
 from textual.widgets import DataTable, Input, Static
 
 from ..background import run_blocking
@@ -18,6 +21,8 @@ from .base import MltuiScreen
 from .registry_dialogs import TagsDialog, TextEditor
 
 SORTS = ("name", "last activity", "id")
+RETRY_SECONDS = 5.0
+"""After a failed load the list is asked again this often, until it answers."""
 
 
 class ExperimentsScreen(MltuiScreen):
@@ -72,6 +77,12 @@ restores the one under the cursor. Each change is confirmed first.
         self._loaded_once = False
         self.error: str | None = None
         """Why the last load failed (shown in the screen, not as a toast)."""
+        self.loading = False
+        """A list is in flight."""
+        self.last_good: float | None = None
+        """When the list on screen was read (time.time()); None before the first."""
+        self._retry_timer: Timer | None = None
+        self._retry_due = False
 
     def compose(self) -> ComposeResult:
         yield StatusBar()
@@ -105,41 +116,81 @@ restores the one under the cursor. Each change is confirmed first.
         if not self._loaded_once:
             self._loaded_once = True
             self.action_reload()
+        elif self._retry_due:  # a retry fell due while another screen was on top
+            self._retry()
         self.update_status()
 
     def action_reload(self) -> None:
-        self.update_status(loading=True)
+        self._cancel_retry()
+        self.loading = True
+        self.update_status()
         run_blocking(self, self.store.list_experiments, self.view, done=self._loaded,
                      failed=self._failed, group="experiments")
 
     def _failed(self, message: str) -> None:
-        # in the screen, where it stays: an empty list would look like an empty store
+        self.loading = False
+        first = self.error is None
         self.error = message
-        self.add_class("-failed")
-        self.query_one("#load-error", Static).update(Text.assemble(
-            ("Cannot list the experiments of ", "bold"),
-            (safe_text(self.mltui.store_label), "bold"),
-            "\n\n", safe_text(message), "\n\n",
-            ("r retries   q quits", "dim"),
-        ))
+        if self.last_good is not None:
+            # the last good list stays, marked stale in the status bar; said once
+            if first:
+                self.notify(f"Cannot refresh the experiments: {message}",
+                            severity="warning", timeout=8)
+        else:
+            # in the screen, where it stays: an empty list would look like an empty store
+            self.add_class("-failed")
+            self.query_one("#load-error", Static).update(Text.assemble(
+                ("Cannot list the experiments of ", "bold"),
+                (safe_text(self.mltui.store_label), "bold"),
+                "\n\n", safe_text(message), "\n\n",
+                (f"retrying every {RETRY_SECONDS:g} s   r retries now   q quits", "dim"),
+            ))
+        self._schedule_retry()
         self.update_status()
 
+    def _schedule_retry(self) -> None:
+        self._cancel_retry()
+        self._retry_timer = self.set_timer(RETRY_SECONDS, self._retry)
+
+    def _cancel_retry(self) -> None:
+        self._retry_due = False
+        if self._retry_timer is not None:
+            self._retry_timer.stop()
+            self._retry_timer = None
+
+    def _retry(self) -> None:
+        self._retry_timer = None
+        if self.error is None or self.loading:
+            return
+        if not self.is_current:  # asked again when shown (on_screen_resume)
+            self._retry_due = True
+            return
+        self.action_reload()
+
     def _loaded(self, experiments: list[Experiment]) -> None:
+        self.loading = False
         self.error = None
+        self.last_good = time.time()
+        self._cancel_retry()
         self.remove_class("-failed")
         self.experiments = experiments
         self.mltui.show_store_warning()
         self._fill_table()
 
-    def update_status(self, loading: bool = False) -> None:
+    def update_status(self) -> None:
+        stale = self.error is not None and self.last_good is not None
         count = (
-            "loading…" if loading else "not loaded" if self.error else
+            "loading…" if self.loading and not stale else
+            "not loaded" if self.error and not stale else
             f"{len(self.shown)} of {len(self.experiments)} experiments"
         )
+        since = (time.strftime("%H:%M:%S", time.localtime(self.last_good))
+                 if self.last_good is not None else "")
         self.query_one(StatusBar).show(
             (self.mltui.store_label, "bold", 1),
             ("experiments", "bold cyan", 6),
             (count, "", 7),
+            (f"stale: last read {since}, retrying", "bold red", 8) if stale else None,
             (f"{len(self.marks)} marked", "bold yellow", 9) if self.marks else None,
             (f"filter: {self.filter_text}", "magenta", 9) if self.filter_text else None,
             (f"sort: {self.sort}", "", 3),

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from .base import BaseStore, Capabilities
 from .entities import ViewType
-from .errors import StoreError, UnsupportedURI
+from .errors import StoreError, StoreNotFound, UnsupportedURI
+from .secrets import remember_uri_secrets
+from .shared import safe_uri
 from .uri import resolve_tracking_uri, uri_scheme
 
 __all__ = [
@@ -18,7 +20,23 @@ __all__ = [
 
 
 def open_store(uri: str, *, read_only: bool = False) -> BaseStore:
-    """Open the store behind a tracking URI (see ``uri.resolve_tracking_uri``)."""
+    """Open the store behind a tracking URI (see ``uri.resolve_tracking_uri``).
+
+    The password of ``uri`` is masked in every error from then on; a path the
+    user may not enter or a URI that does not parse is a one-line StoreError."""
+    remember_uri_secrets(uri)
+    try:
+        return _open(uri, read_only)
+    except StoreError:
+        raise
+    except PermissionError as exc:
+        where = exc.filename or safe_uri(uri)
+        raise StoreNotFound(f"Cannot open {where}: permission denied") from None
+    except ValueError as exc:
+        raise UnsupportedURI(f"Not a valid tracking URI {safe_uri(uri)}: {exc}") from None
+
+
+def _open(uri: str, read_only: bool) -> BaseStore:
     scheme = uri_scheme(uri)
     if scheme == "sql":
         from .sql import SqlStore
@@ -34,6 +52,7 @@ def open_store(uri: str, *, read_only: bool = False) -> BaseStore:
         try:
             from .rest import RestStore
         except ImportError:  # pragma: no cover - until the REST backend lands
-            raise UnsupportedURI(f"tracking servers are not supported yet: {uri}") from None
+            raise UnsupportedURI(
+                f"tracking servers are not supported yet: {safe_uri(uri)}") from None
         return RestStore(uri, read_only=read_only)
-    raise UnsupportedURI(f"Unsupported tracking URI: {uri}")
+    raise UnsupportedURI(f"Unsupported tracking URI: {safe_uri(uri)}")

@@ -6,9 +6,17 @@ anything else that escapes is a bug.
 
 from __future__ import annotations
 
+from .secrets import mask_secrets
+
 
 class StoreError(Exception):
-    """A failure the user can act on; ``str(err)`` is a single line."""
+    """A failure the user can act on; ``str(err)`` is a single line.
+
+    The message never holds a password: one quoted from a URI or from the
+    environment is masked when the error is made (:func:`.secrets.mask_secrets`)."""
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*(mask_secrets(a) if isinstance(a, str) else a for a in args))
 
 
 class StoreNotFound(StoreError):

@@ -21,8 +21,10 @@ def safe_uri(uri: str) -> str:
     try:
         parts = urlsplit(uri)
         password = parts.password
-    except ValueError:  # an unparsable port: nothing to hide that we can find
-        return uri
+    except ValueError:  # 'http://u:pw@[::1', a bad port: mask by pattern
+        from .secrets import mask_secrets
+
+        return mask_secrets(uri)
     if password is None:
         return uri
     host = parts.hostname or ""

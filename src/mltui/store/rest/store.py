@@ -63,6 +63,9 @@ class RestStore(BaseStore):
             raise UnsupportedURI(f"Not a valid tracking server URL: {safe_uri(uri)}") from None
         if not parsed.host:
             raise UnsupportedURI(f"No host in tracking server URL: {safe_uri(uri)}")
+        if parsed.port is not None and not 0 < parsed.port < 65536:
+            raise UnsupportedURI(f"Not a valid port ({parsed.port}) in tracking server URL: "
+                                 f"{safe_uri(uri)}")
         self.http = RestClient(uri)
         """The one HTTP client every part sends through."""
         self.state = RestState(ServerVersion(self.http.ask_version))
