@@ -349,8 +349,9 @@ async def test_unreachable_server_is_shown_in_the_screen_with_retry(tmp_path):
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await wait_screen(pilot, ExperimentsScreen)
         await wait_for(pilot, lambda: screen.error is not None, "the error")
-        text = screen_text(app)
-        assert "Cannot list the experiments" in text and "r retries" in text
+        text = await wait_for(pilot, lambda: "Cannot list the experiments" in screen_text(app)
+                              and screen_text(app), "the error drawn")
+        assert "r retries" in text
         assert "0 of 0" not in text
         server = MlflowServer(tmp_path)
         server.port, server.uri = port, f"http://127.0.0.1:{port}"
@@ -418,8 +419,9 @@ async def test_server_that_says_401_is_shown_in_the_screen(tmp_path, monkeypatch
             await wait_for(pilot, lambda: screen.error is not None, "the error")
             assert "401" in screen.error or "authenticat" in screen.error.lower()
             assert "\n" not in screen.error
-            text = screen_text(app)
-            assert "Cannot list the experiments" in text and "r retries" in text
+            text = await wait_for(pilot, lambda: "Cannot list the experiments" in
+                                  screen_text(app) and screen_text(app), "the error drawn")
+            assert "r retries" in text
         monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", "admin")
         monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", password)
         app = make_app(server.uri)

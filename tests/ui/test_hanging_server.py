@@ -65,7 +65,7 @@ async def test_loading_is_shown_and_q_quits_at_once(silent_server):
         await wait_for(pilot, lambda: isinstance(app.screen, ExperimentsScreen), "the screen")
         screen = app.screen
         await wait_for(pilot, lambda: "loading…" in status(app), "loading… in the status bar")
-        assert screen.loading and "0 of 0" not in screen_text(app)
+        assert screen.listing and "0 of 0" not in screen_text(app)
         started = time.monotonic()
         await pilot.press("q", "m")  # a key pressed while quitting opens nothing
     assert time.monotonic() - started < HANG_GUARD
@@ -197,6 +197,44 @@ async def test_server_down_keeps_the_list_stale_then_recovers(tmp_path, monkeypa
             await wait_for(pilot, lambda: screen.error is None, "the recovery", 30)
             await wait_for(pilot, lambda: "stale" not in status(app), "stale cleared")
             assert "Default" in screen_text(app) and "1 of 1 experiments" in status(app)
+    finally:
+        if proxy is not None:
+            proxy.down()
+        server.stop()
+
+
+async def test_live_runs_table_marked_stale_while_down_then_live_again(tmp_path, monkeypatch):
+    """The runs table keeps its rows when live refreshes fail, says since when they
+    are stale, and turns live again on its own once the server answers."""
+    from mlflow import MlflowClient
+
+    from mltui.screens.runs import RunsScreen
+
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    server = MlflowServer(tmp_path)
+    server.start()
+    proxy = None
+    try:
+        await asyncio.to_thread(server.wait_ready)
+        client = MlflowClient(server.uri)
+        run = client.create_run("0", run_name="still-running")  # RUNNING: live refresh on
+        proxy = Proxy(server.port)
+        proxy.up()
+        app = make_app(proxy.uri, experiment="Default", tree=False, live=0.3)
+        async with app.run_test(size=(120, 30), notifications=True) as pilot:
+            screen = await wait_for(pilot, lambda: isinstance(app.screen, RunsScreen)
+                                    and app.screen, "the runs screen")
+            await wait_for(pilot, lambda: "still-running" in screen_text(app), "the run")
+            await wait_for(pilot, lambda: "live ●" in status(app), "live")
+            proxy.down()
+            await wait_for(pilot, lambda: "stale: last read" in status(app), "stale")
+            assert "still-running" in screen_text(app), "the rows stay"
+            client.set_tag(run.info.run_id, "seen", "after")  # written while mltui is cut off
+            client.log_metric(run.info.run_id, "late", 7.0)
+            proxy.up()
+            await wait_for(pilot, lambda: "live ●" in status(app), "live again", 30)
+            await wait_for(pilot, lambda: screen.table.current_run is not None
+                           and "late" in screen.table.current_run.metrics, "new values")
     finally:
         if proxy is not None:
             proxy.down()

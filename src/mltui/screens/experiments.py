@@ -77,7 +77,8 @@ restores the one under the cursor. Each change is confirmed first.
         self._loaded_once = False
         self.error: str | None = None
         """Why the last load failed (shown in the screen, not as a toast)."""
-        self.loading = False
+        self.listing = False
+        """A list is being read (not Textual's ``loading``, which blanks the screen)."""
         """A list is in flight."""
         self.last_good: float | None = None
         """When the list on screen was read (time.time()); None before the first."""
@@ -122,13 +123,13 @@ restores the one under the cursor. Each change is confirmed first.
 
     def action_reload(self) -> None:
         self._cancel_retry()
-        self.loading = True
+        self.listing = True
         self.update_status()
         run_blocking(self, self.store.list_experiments, self.view, done=self._loaded,
                      failed=self._failed, group="experiments")
 
     def _failed(self, message: str) -> None:
-        self.loading = False
+        self.listing = False
         first = self.error is None
         self.error = message
         if self.last_good is not None:
@@ -160,7 +161,7 @@ restores the one under the cursor. Each change is confirmed first.
 
     def _retry(self) -> None:
         self._retry_timer = None
-        if self.error is None or self.loading:
+        if self.error is None or self.listing:
             return
         if not self.is_current:  # asked again when shown (on_screen_resume)
             self._retry_due = True
@@ -168,7 +169,7 @@ restores the one under the cursor. Each change is confirmed first.
         self.action_reload()
 
     def _loaded(self, experiments: list[Experiment]) -> None:
-        self.loading = False
+        self.listing = False
         self.error = None
         self.last_good = time.time()
         self._cancel_retry()
@@ -180,7 +181,7 @@ restores the one under the cursor. Each change is confirmed first.
     def update_status(self) -> None:
         stale = self.error is not None and self.last_good is not None
         count = (
-            "loading…" if self.loading and not stale else
+            "loading…" if self.listing and not stale else
             "not loaded" if self.error and not stale else
             f"{len(self.shown)} of {len(self.experiments)} experiments"
         )

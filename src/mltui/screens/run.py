@@ -106,6 +106,9 @@ opens the parent run of a nested run. A RUNNING run refreshes every few seconds
         self.summaries: dict[str, MetricSummary] = {}
         """Lowest, highest and a sparkline per metric key (read after the run)."""
         self.chart_settings = ChartSettings()
+        self.stale: str | None = None
+        """Why the last read failed (what is shown is from ``last_good``)."""
+        self.last_good: float | None = None
 
     @property
     def detail(self) -> RunDetail | None:
@@ -140,7 +143,14 @@ opens the parent run of a nested run. A RUNNING run refreshes every few seconds
     # -- loading ------------------------------------------------------------------
     def action_reload(self) -> None:
         run_blocking(self, load_run_view, self.store, self.run.run_id, self._names,
-                     done=self._loaded, group="run-detail")
+                     done=self._loaded, failed=self._failed, group="run-detail")
+
+    def _failed(self, message: str) -> None:
+        # what was read stays on screen, marked stale; a followed run retries each tick
+        if self.stale is None:
+            self.notify(message, severity="warning")
+        self.stale = message
+        self._show_info(self.run)
 
     def _tick(self) -> None:
         if self.live and self.app.screen is self:
@@ -179,6 +189,10 @@ opens the parent run of a nested run. A RUNNING run refreshes every few seconds
         live = None
         if self._timer is not None:
             live = ("live ●", "green", 8) if self.live else ("paused", "yellow", 8)
+        if self.stale is not None:
+            read = time.strftime("%H:%M:%S", time.localtime(self.last_good)) \
+                if self.last_good else "never"
+            live = (f"stale: last read {read}", "bold red", 10)
         self.query_one(StatusBar).show(
             (self.mltui.store_label, "bold", 1),
             ("run", "dim", 2),
@@ -238,6 +252,7 @@ opens the parent run of a nested run. A RUNNING run refreshes every few seconds
 
     def _loaded(self, view: RunView) -> None:
         self.view = view
+        self.stale, self.last_good = None, time.time()
         run = view.detail.run
         self.run = run
         self._follow(run)

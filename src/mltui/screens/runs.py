@@ -4,6 +4,7 @@ live refresh, delete / restore and CSV export."""
 from __future__ import annotations
 
 import re
+import time
 from functools import partial
 from pathlib import Path
 
@@ -127,6 +128,9 @@ value whole, y copies the run id. Runs that are RUNNING refresh every few second
         self.view = ViewType.ACTIVE
         self.tree_mode = settings.tree_view
         self.live = settings.refresh_interval > 0
+        self.stale: str | None = None
+        """Why the last live refresh failed; the rows shown are those of ``last_good``."""
+        self.last_good: float | None = None
         self.book = PageBook(settings.page_size)
         """Which pages of the current query were asked for, and the total."""
         self.nested: bool | None = None
@@ -220,6 +224,10 @@ value whole, y copies the run id. Runs that are RUNNING refresh every few second
         live = None
         if self._timer:
             live = ("live ●", "green", 8) if self.live else ("paused", "yellow", 8)
+            if self.live and self.stale is not None:
+                read = time.strftime("%H:%M:%S", time.localtime(self.last_good)) \
+                    if self.last_good else "never"
+                live = (f"stale: last read {read}, retrying", "bold red", 10)
         # priorities: on a narrow terminal the store, then the order and the mode go first
         self.query_one(StatusBar).show(
             (self.mltui.store_label, "bold", 1),
@@ -293,6 +301,8 @@ value whole, y copies the run id. Runs that are RUNNING refresh every few second
         if not book.current(gen):
             return
         book.done(result.page)
+        if first:
+            self.stale, self.last_good = None, time.time()
         if result.nested is not None and self.nested is None:
             self.nested = result.nested
             self.table.show_tree = self._tree_active
@@ -410,10 +420,16 @@ value whole, y copies the run id. Runs that are RUNNING refresh every few second
             self,
             reload_pages, self.store, self.run_query, pages, self.book.size, self.nested,
             done=lambda loaded: self._refreshed(gen, loaded, anchor, cursor, offset),
-            failed=lambda message: self.notify(f"Refresh failed: {message}",
-                                               severity="warning"),
+            failed=self._refresh_failed,
             group="live",
         )
+
+    def _refresh_failed(self, message: str) -> None:
+        # the rows stay as last read; the status says so, the next tick retries
+        if self.stale is None:
+            self.notify(f"Refresh failed: {message}", severity="warning")
+        self.stale = message
+        self.update_status()
 
     def _refreshed(self, gen: int, loaded: list[LoadedPage], anchor: Run | None, cursor: int,
                    offset: int) -> None:
@@ -435,6 +451,7 @@ value whole, y copies the run id. Runs that are RUNNING refresh every few second
                 self.table.move_cursor(line, keep_offset=offset)
         self.table.refresh()
         self.refreshes += 1
+        self.stale, self.last_good = None, time.time()
         self.update_status()
 
     def action_toggle_live(self) -> None:
