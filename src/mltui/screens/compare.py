@@ -281,7 +281,9 @@ metric (y), coloured by the metric; a over every matching run (up to 1,000).
         self.notify(f"Copied {count_of(len(self.shown), 'row')} as Markdown (OSC 52)")
 
     def action_copy_csv(self) -> None:
-        self.app.copy_to_clipboard(self._text("csv"))
+        # pasted into a spreadsheet: formulas quoted, control characters visible
+        self.app.copy_to_clipboard(export_text("csv", self.runs, self.shown, self.mode,
+                                               safe=True))
         self.notify(f"Copied {count_of(len(self.shown), 'row')} as CSV (OSC 52)")
 
     def action_export(self) -> None:

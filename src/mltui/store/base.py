@@ -233,13 +233,17 @@ class BaseStore(ABC):
         """The lowest and highest finite value of each metric ``key`` of each run over
         its whole history, by ``(run_id, key)``; a pair never logged, or only ever
         NaN or infinite, is absent. The default asks for each pair's two-point
-        history (the extremes, exact), a few at a time."""
+        history (the extremes, exact; the whole history when one is NaN or
+        infinite), a few at a time."""
         from concurrent.futures import ThreadPoolExecutor
 
         pairs = [(rid, key) for rid in run_ids for key in keys]
 
         def extremes(pair: tuple[str, str]) -> tuple[float, float] | None:
             points = self.get_metric_history(pair[0], pair[1], max_points=2)
+            if not all(math.isfinite(m.value) for m in points):
+                # downsampling keeps ±inf as the extremes: the finite ones need it all
+                points = self.get_metric_history(pair[0], pair[1])
             finite = [m.value for m in points if math.isfinite(m.value)]
             return (min(finite), max(finite)) if finite else None
 

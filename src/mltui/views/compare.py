@@ -233,18 +233,32 @@ def to_markdown(runs: Sequence[Run], rows: Sequence[CompareRow], *, mode: str = 
 
 def to_csv(runs: Sequence[Run], rows: Sequence[CompareRow], *, safe: bool = False) -> str:
     """A row per key, a column per run (headed by its id; the next row names them).
-    ``safe`` draws control characters visible (for a terminal)."""
+    ``safe`` (a terminal, the clipboard) draws control characters visible and
+    quotes a text that a spreadsheet would run as a formula (``'=cmd…``); without
+    it every value is exact."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
 
     def clean(values: list[str]) -> list[str]:
-        return [safe_text(v) for v in values] if safe else values
+        return [_inert_cell(safe_text(v)) for v in values] if safe else values
 
     writer.writerow(clean(["key", *[r.run_id for r in runs]]))
     writer.writerow(clean(["run_name", *[r.run_name or "" for r in runs]]))
     for row in rows:
         writer.writerow(clean([row.data_label, *[exact_text(v) for v in row.values]]))
     return out.getvalue()
+
+
+def _inert_cell(text: str) -> str:
+    """A text cell a spreadsheet would evaluate (= + - @ first, as OWASP lists)
+    gets a leading apostrophe; numbers such as -0.5 stay as they are."""
+    if not text.startswith(("=", "+", "-", "@", "\t", "\r")):
+        return text
+    try:
+        float(text)
+    except ValueError:
+        return "'" + text
+    return text
 
 
 def to_json(runs: Sequence[Run], rows: Sequence[CompareRow], *, mode: str = "last") -> str:

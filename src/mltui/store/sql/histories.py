@@ -122,12 +122,12 @@ class MetricHistories:
         """The finite extremes of each (run, key), grouped in the database: one
         query per few hundred runs and keys (see :meth:`BaseStore.metric_ranges`)."""
         metrics = self.db.schema["metrics"]
-        key: sa.ColumnElement = metrics.c.key
+        key_column: sa.ColumnElement = metrics.c.key
         if self.db.schema.dialect == "sqlite":
             # "+key": without statistics sqlite would take the primary key (key, ...)
             # and read every point of these keys in every run (1.8 s for 20 runs
             # of a 100k-run store, against 4 ms through the run_uuid index)
-            key = UnaryExpression(key, operator=operators.custom_op("+"))
+            key_column = UnaryExpression(key_column, operator=operators.custom_op("+"))
         found: dict[tuple[str, str], tuple[float, float]] = {}
         with self.db.read() as conn:
             for some_runs in chunks(list(run_ids)):
@@ -135,14 +135,14 @@ class MetricHistories:
                     stmt = (
                         sa.select(metrics.c.run_uuid, metrics.c.key,
                                   sa.func.min(metrics.c.value), sa.func.max(metrics.c.value))
-                        .where(metrics.c.run_uuid.in_(some_runs), key.in_(some_keys),
+                        .where(metrics.c.run_uuid.in_(some_runs), key_column.in_(some_keys),
                                metrics.c.is_nan == sa.false(),
                                metrics.c.value < MAX_FLOAT, metrics.c.value > -MAX_FLOAT)
                         .group_by(metrics.c.run_uuid, metrics.c.key)
                     )
-                    for run_id, key, low, high in conn.execute(stmt):
+                    for run_id, name, low, high in conn.execute(stmt):
                         if low is not None:
-                            found[(str(run_id), str(key))] = (float(low), float(high))
+                            found[(str(run_id), str(name))] = (float(low), float(high))
         return found
 
 

@@ -88,13 +88,18 @@ class RunSearch:
     def values(
         self, query: RunQuery, fields: Sequence[tuple[str, str]], limit: int | None
     ) -> list[tuple[str, tuple]]:
-        """Run ids and the value of each field, one outer join per field."""
+        """Run ids and the value of each field, in one query."""
         where = self.conditions(query.experiment_ids, query.filter, query.view, query.top_level)
         schema = self.db.schema
         runs = schema["runs"]
         source: sa.FromClause = runs
         columns: list[sa.ColumnElement] = [runs.c.run_uuid]
         metric_at: list[int] = []  # the positions holding (value, is_nan) pairs
+        # sqlite walks an outer join per field fastest (1.3 s for 100,000 runs x 2, a
+        # lookup per row 1.5 s); elsewhere a lookup per row on the (run_uuid, key)
+        # primary key, since PostgreSQL without statistics planned the joins as
+        # nested loops over whole tables (minutes for 15 fields)
+        joins = self.db.engine.dialect.name == "sqlite"
         for n, (kind, key) in enumerate(fields):
             if kind == ATTRIBUTE:
                 if key not in VALUE_ATTRIBUTES:
@@ -103,16 +108,19 @@ class RunSearch:
                 columns.append(runs.c[RUN_COLUMNS[key]])
                 continue
             table = schema[{METRIC: "latest_metrics", PARAM: "params", TAG: "tags"}[kind]]
-            picked = [table.c.run_uuid, table.c.value]
-            if kind == METRIC:
-                picked.append(table.c.is_nan)
-            sub = sa.select(*picked).where(table.c.key == key).subquery(f"field_{n}")
-            source = source.outerjoin(sub, sub.c.run_uuid == runs.c.run_uuid)
+            match = sa.and_(table.c.run_uuid == runs.c.run_uuid, table.c.key == key)
+            picked = [table.c.value, table.c.is_nan] if kind == METRIC else [table.c.value]
+            if joins:
+                sub = sa.select(table.c.run_uuid, *picked).where(table.c.key == key) \
+                    .subquery(f"field_{n}")
+                source = source.outerjoin(sub, sub.c.run_uuid == runs.c.run_uuid)
+                found = [sub.c[c.name] for c in picked]
+            else:
+                found = [sa.select(c).where(match).limit(1).scalar_subquery()
+                         .label(f"field_{n}_{c.name}") for c in picked]
             if kind == METRIC:
                 metric_at.append(len(columns))
-                columns += [sub.c.value, sub.c.is_nan]
-            else:
-                columns.append(sub.c.value)
+            columns += found
         stmt = sa.select(*columns).select_from(source).where(*where)
         if limit is not None:
             stmt = stmt.limit(limit)
