@@ -314,3 +314,50 @@ async def test_compare_three_marked_runs(writable_pages_backend, tmp_path):
                                 "marked)")
         await settle(pilot)
         assert isinstance(app.screen, RunsScreen)
+
+
+async def test_many_runs_show_a_window_that_moves_with_the_cursor():
+    """12 runs do not fit at 100 columns: the table holds the runs that fit, and
+    right at its edge moves the window (the key column stays); enter shows the
+    value of the run under the cursor, as MlflowClient reads it."""
+    from mlflow import MlflowClient
+
+    from support.builders import cached_store
+
+    uri = f"sqlite:///{cached_store('pages-sqlite') / 'mlflow.db'}"
+    client = MlflowClient(uri)
+    app = app_on(type("B", (), {"uri": uri})(), tree=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        runs_screen = await open_pages(pilot)
+        await wait_for(pilot, lambda: runs_screen.table.current_run is not None)
+        for _ in range(12):
+            await pilot.press("space")
+        await pilot.press("C")
+        screen = await wait_screen(pilot, CompareScreen)
+        await wait_for(pilot, lambda: screen.table.row_count > 0, "the table")
+        shown = len(screen.table.columns) - 1
+        assert 1 <= shown < 12
+        assert f"runs 1-{shown} of 12" in screen_text(app).splitlines()[0]
+        for _ in range(shown + 2):  # past the window's right edge
+            await pilot.press("right")
+        assert screen.first_run == 2 and len(screen.table.columns) - 1 == shown
+        index = screen.first_run + screen.table.cursor_column - 1
+        run = screen.runs[index]
+        assert screen.table.cursor_column == shown
+        await pilot.press("enter")
+        viewer = await wait_screen(pilot, ValueViewer)
+        row = screen._row_under_cursor()
+        assert run_label_of(run) in viewer._title
+        assert row is not None
+        expected = client.get_run(run.run_id).info.status
+        assert row.key != "status" or expected in screen_text(app)
+        await pilot.press("escape")
+        for _ in range(shown + 2):  # back to the first run
+            await pilot.press("left")
+        assert screen.first_run == 0 and screen.table.cursor_column == 0
+
+
+def run_label_of(run) -> str:
+    from mltui.views.compare import run_label
+
+    return run_label(run)
