@@ -179,7 +179,8 @@ async def drive_screen(uri: str, runs: list) -> list[tuple[float, float]]:
             await pilot.pause()  # the first frame of the table
             tries.append((time.perf_counter() - t0, time.process_time() - c0))
             assert screen.table.row_count == len(screen.shown) > 0
-            assert len(screen.table.columns) == N_RUNS + 1
+            # the table holds the runs that fit (a window moved with left / right)
+            assert 2 <= len(screen.table.columns) <= N_RUNS + 1
             await pilot.press("escape")
             await pilot.pause(0.1)
     return tries[1:]  # the first pays for the CSS and imports

@@ -220,10 +220,15 @@ def render_scatter(
         return "no run has both values"
     highlight = highlight or {}
     bounds = (*_bounds(scatter.xs), *_bounds(scatter.ys))
-    background = [(x, y) for rid, x, y in zip(scatter.run_ids, scatter.xs, scatter.ys,
-                                               strict=True) if rid not in highlight]
     on_top = [(rid, x, y) for rid, x, y in zip(scatter.run_ids, scatter.xs, scatter.ys,
                                                 strict=True) if rid in highlight]
+    if on_top:
+        back_x = [x for rid, x in zip(scatter.run_ids, scatter.xs, strict=True)
+                  if rid not in highlight]
+        back_y = [y for rid, y in zip(scatter.run_ids, scatter.ys, strict=True)
+                  if rid not in highlight]
+    else:  # nothing on top: every point is background (100,000 of them, no copy)
+        back_x, back_y = scatter.xs, scatter.ys
     with PLOTEXT:
         import plotext as plt
 
@@ -231,9 +236,8 @@ def render_scatter(
         plt.limitsize(False, False)
         plt.plotsize(width, height)
         plt.theme("clear")
-        if background:
-            bx, by = binned([p[0] for p in background], [p[1] for p in background],
-                            2 * width, 4 * height, bounds)
+        if back_x:
+            bx, by = binned(back_x, back_y, 2 * width, 4 * height, bounds)
             plt.scatter(bx, by, marker="braille", color=GREY if highlight else (31, 119, 180))
         for rid, x, y in on_top:
             plt.scatter([x], [y], marker="●", color=highlight[rid])
