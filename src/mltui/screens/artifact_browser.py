@@ -179,6 +179,11 @@ class ArtifactBrowser(Vertical):
             item, fetched = result
             self.artifact_tree.add_listings(fetched)
             if item is None or not self.artifact_tree.reveal(item.source.key, item.path):
+                # the message stays: no preview of the first row, due or in flight,
+                # may replace it (the cursor's next move previews again)
+                if self._timer is not None:
+                    self._timer.stop()
+                self.item = None
                 where = f"{key.removeprefix('model:')}:{path}" if key else path
                 self.pane.show_message(f"No {where} in this run", error=False)
                 self._header(Text(safe_text(where), style="dim"))
@@ -215,10 +220,13 @@ class ArtifactBrowser(Vertical):
     def _load_preview(self, item: ArtifactItem) -> None:
         if item is not self.item:
             return
-        run_blocking(self, load_preview, item, done=self._preview_loaded,
+        run_blocking(self, load_preview, item,
+                     done=lambda preview: self._preview_loaded(item, preview),
                      failed=self.pane.show_message, group="artifacts-preview")
 
-    def _preview_loaded(self, preview: Preview) -> None:
+    def _preview_loaded(self, item: ArtifactItem, preview: Preview) -> None:
+        if item is not self.item:
+            return  # the cursor moved on (or a message took the pane) meanwhile
         self.preview = preview
         self.pane.show(preview)
         if self.item is not None:

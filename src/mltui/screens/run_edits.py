@@ -143,7 +143,8 @@ def _tag_many(screen: RunsScreen, runs: list[Run]) -> None:
         changed = sum(1 for r in runs if r.tags.get(key) != value)
         edits.confirm_write(
             screen, "Set a tag", f"Set {key} = {value!r} on {count_of(len(runs), 'run')} "
-            f"({changed} change):\n{_names(runs)}\nOne step: all of them or none.", "Set",
+            f"({count_of(changed, 'run')} change):\n{_names(runs)}\n"
+            "One step: all of them or none.", "Set",
             screen.store.set_run_tags, ids, key, value,
             done_message=f"Tagged {count_of(len(ids), 'run')} {key}={value}",
             after=_reload(screen))
