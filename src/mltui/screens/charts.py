@@ -217,7 +217,7 @@ the chart counts them.
         self._draw()
 
     def action_toggle_log(self) -> None:
-        self._change(replace(self.settings, log_y=not self.settings.log_y))
+        self._change(self.settings.toggled_log())
 
     def action_smoothing(self, step: int) -> None:
         self._change(self.settings.next_smoothing(step))
@@ -366,7 +366,7 @@ x axis, the smoothing and the log scale. tab moves between charts.
         self._redraw()
 
     def action_toggle_log(self) -> None:
-        self.settings = replace(self.settings, log_y=not self.settings.log_y)
+        self.settings = self.settings.toggled_log()
         self._redraw()
 
     def action_filter(self) -> None:

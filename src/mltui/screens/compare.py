@@ -9,7 +9,6 @@ Rows, exports and chart data come from ``mltui.views.compare`` and
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
@@ -421,7 +420,7 @@ metric (y), coloured by the metric; a over every matching run (up to 1,000).
         self._restyle_charts(self.chart_settings.next_smoothing())
 
     def action_charts_log(self) -> None:
-        self._restyle_charts(replace(self.chart_settings, log_y=not self.chart_settings.log_y))
+        self._restyle_charts(self.chart_settings.toggled_log())
 
     def on_metric_chart_activated(self, event: MetricChart.Activated) -> None:
         panel = self._charts

@@ -8,7 +8,6 @@ long values open whole with enter, and the parent run is one key away.
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 
 from rich.style import Style
 from rich.text import Text
@@ -381,7 +380,7 @@ opens the parent run of a nested run. A RUNNING run refreshes every few seconds
         self._restyle_charts(self.chart_settings.next_smoothing())
 
     def action_charts_log(self) -> None:
-        self._restyle_charts(replace(self.chart_settings, log_y=not self.chart_settings.log_y))
+        self._restyle_charts(self.chart_settings.toggled_log())
 
     def on_metric_chart_activated(self, event: MetricChart.Activated) -> None:
         keys = self._charts.keys if self._charts is not None else [event.chart.key]

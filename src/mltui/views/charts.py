@@ -207,6 +207,9 @@ class ChartSettings:
         mode = X_MODES[(X_MODES.index(self.x_mode) + 1) % len(X_MODES)]
         return replace(self, x_mode=mode, zoom=None, cursor=None)
 
+    def toggled_log(self) -> ChartSettings:
+        return replace(self, log_y=not self.log_y)
+
     def next_smoothing(self, step: int = 1) -> ChartSettings:
         i = SMOOTHING.index(self.smoothing) if self.smoothing in SMOOTHING else 0
         return replace(self, smoothing=SMOOTHING[(i + step) % len(SMOOTHING)])
