@@ -50,6 +50,9 @@ from .errors import InvalidSearch, InvalidValue, ReadOnlyError, ResourceNotFound
 from .query import RunQuery
 from .registry_rules import ANY
 from .search import METRIC, PARAM, TAG, parse_filter, parse_order_by
+from .search.trace_filters import parse_trace_filter
+from .search.trace_order import parse_trace_order_by
+from .trace_entities import Span, Trace, TraceInfo, TracePage, TraceQuery
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,9 @@ class Capabilities:
     """Metric histories are downsampled by the store, not after transfer."""
     writes: bool = True
     """The backend knows how to write (``read_only`` may still refuse)."""
+    traces: bool = False
+    """MLflow 3's traces can be searched and read (off for SQL schemas older than
+    MLflow's trace tables: then the UI offers no traces key)."""
 
 
 class BaseStore(ABC):
@@ -337,6 +343,88 @@ class BaseStore(ABC):
             if page.total:
                 counts[pid] = page.total
         return counts
+
+    # traces (capabilities.traces) -------------------------------------------
+    # MLflow 3's traces of LLM applications: a page of TraceInfos searched with
+    # MLflow's trace grammar (``store.search.trace_filters``), then one trace's
+    # spans. Without the capability every method raises a one-line StoreError
+    # except :meth:`has_traces`, which says False.
+    def search_traces(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str = "",
+        order_by: Sequence[str] = (),
+        max_results: int = 100,
+        page_token: str | None = None,
+        count_total: bool = False,
+    ) -> TracePage:
+        """Traces of ``experiment_ids`` matching ``filter_string`` in ``order_by`` order
+        (default: newest first, then by id), ``max_results`` from ``page_token``,
+        shaped as ``MlflowClient.search_traces`` is asked. Raises InvalidSearch for a
+        bad filter, order_by or page token (in that order, as MLflow). Backends
+        implement :meth:`query_traces`; this decodes the token."""
+        if page_token:
+            try:
+                offset = decode_page_token(page_token)
+            except InvalidSearch:
+                parse_trace_filter(filter_string)
+                parse_trace_order_by(order_by)
+                raise
+        else:
+            offset = 0
+        return self.query_traces(TraceQuery.of(experiment_ids, filter_string, order_by),
+                                 max_results=max_results, offset=offset,
+                                 count_total=count_total)
+
+    def query_traces(
+        self, query: TraceQuery, *, max_results: int = 100, offset: int = 0,
+        count_total: bool = False,
+    ) -> TracePage:
+        """One page of ``query``: up to ``max_results`` TraceInfos (with tags, request
+        metadata and assessments) from ``offset``, a next page token when more
+        follow, and the total when ``count_total`` and the backend can count (SQL and
+        file can; a tracking server cannot: None). Raises InvalidSearch before
+        anything is read, and for clauses the backend cannot answer (span and
+        assessment filters need a database, as in MLflow)."""
+        self._unsupported("traces")
+
+    def count_traces(self, experiment_ids: Sequence[str], filter_string: str = "") -> int:
+        """How many traces match (one COUNT on SQL; every page on a tracking server,
+        so call it from a background worker)."""
+        total = 0
+        offset = 0
+        query = TraceQuery.of(experiment_ids, filter_string)
+        while True:
+            page = self.query_traces(query, max_results=500, offset=offset)
+            total += len(page.traces)
+            offset += len(page.traces)
+            if not page.next_page_token or not page.traces:
+                return total
+
+    def has_traces(self, experiment_ids: Sequence[str]) -> bool:
+        """Whether these experiments hold any trace: the cheap check before offering
+        the traces screen. False (never an error) when the backend or the schema
+        has no traces."""
+        return False
+
+    def get_trace_info(self, trace_id: str) -> TraceInfo:
+        """One trace without its spans. Raises ResourceNotFound."""
+        self._unsupported("traces")
+
+    def get_trace_spans(self, trace_id: str, info: TraceInfo | None = None) -> list[Span]:
+        """Every span of one trace, roots first then by start time, whole (a 5 MB
+        input included). Read from the ``spans`` table when the trace's tag
+        ``mlflow.trace.spansLocation`` is ``TRACKING_STORE``, else from its
+        ``traces.json`` artifact. ``info`` (from a search) spares reading it again.
+        The spans are returned as stored: parents may be missing or form cycles
+        (``span_tree.span_tree`` orders them safely). Raises ResourceNotFound for
+        an unknown trace or a missing ``traces.json``."""
+        self._unsupported("traces")
+
+    def get_trace(self, trace_id: str) -> Trace:
+        """A trace with its spans (:meth:`get_trace_info` then :meth:`get_trace_spans`)."""
+        info = self.get_trace_info(trace_id)
+        return Trace(info, tuple(self.get_trace_spans(trace_id, info)))
 
     # artifacts -------------------------------------------------------------
     # Paths are relative to the artifact root, with "/" separators; "" is the root.

@@ -26,6 +26,7 @@ from ..entities import (
 )
 from ..query import RunQuery
 from ..registry_rules import ANY
+from ..trace_entities import Span, TraceInfo, TracePage, TraceQuery
 from .experiment_writes import ExperimentWrites
 from .experiments import Experiments
 from .registry import Registry
@@ -36,6 +37,7 @@ from .run_index import RunIndex
 from .run_search import RunSearch
 from .run_writes import RunWrites
 from .runs import Runs
+from .traces import FileTraces
 
 
 class FileStore(BaseStore):
@@ -46,7 +48,7 @@ class FileStore(BaseStore):
     """
 
     kind = "file"
-    capabilities = Capabilities()
+    capabilities = Capabilities(traces=True)
 
     def __init__(self, uri: str, *, read_only: bool = False):
         super().__init__(uri, read_only=read_only)
@@ -60,6 +62,7 @@ class FileStore(BaseStore):
         self._run_writes = RunWrites(index, data, self.check_writable)
         self._registry = Registry(self._root)
         self._registry_writes = RegistryWrites(self._registry, self.check_writable)
+        self._traces = FileTraces(self._root)
 
     @property
     def display_uri(self) -> str:
@@ -92,6 +95,26 @@ class FileStore(BaseStore):
 
     def list_logged_models(self, experiment_id: str) -> list[LoggedModel]:
         return self._experiments.logged_models(experiment_id)
+
+    # -- traces (filtered and sorted in Python, as MLflow's file store) --------------
+    def query_traces(
+        self, query: TraceQuery, *, max_results: int = 100, offset: int = 0,
+        count_total: bool = False,
+    ) -> TracePage:
+        return self._traces.page(query, max_results, offset, count_total)
+
+    def count_traces(self, experiment_ids: Sequence[str], filter_string: str = "") -> int:
+        return self._traces.count(TraceQuery.of(experiment_ids, filter_string))
+
+    def has_traces(self, experiment_ids: Sequence[str]) -> bool:
+        return self._traces.any(experiment_ids)
+
+    def get_trace_info(self, trace_id: str) -> TraceInfo:
+        return self._traces.info(trace_id)
+
+    def get_trace_spans(self, trace_id: str, info: TraceInfo | None = None) -> list[Span]:
+        """Always from traces.json: the file store keeps no span rows."""
+        return self._traces.spans(info if info is not None else self._traces.info(trace_id))
 
     # -- runs ----------------------------------------------------------------------
     def query_runs(

@@ -30,6 +30,7 @@ from ..errors import InvalidSearch, UnsupportedURI
 from ..query import RunQuery
 from ..registry_rules import ANY
 from ..shared import safe_uri
+from ..trace_entities import Span, TraceInfo, TracePage, TraceQuery
 from .artifacts import Artifacts
 from .client import RestClient
 from .experiment_writes import ExperimentWrites
@@ -41,6 +42,7 @@ from .registry_writes import RegistryWrites
 from .run_writes import RunWrites
 from .runs import Runs
 from .state import RestState
+from .traces import RestTraces
 from .versions import ServerVersion
 
 
@@ -52,7 +54,7 @@ class RestStore(BaseStore):
     probes (for a background worker)."""
 
     kind = "rest"
-    capabilities = Capabilities(run_counts=False)
+    capabilities = Capabilities(run_counts=False, traces=True)
 
     def __init__(self, uri: str, *, read_only: bool = False):
         super().__init__(uri, read_only=read_only)
@@ -79,6 +81,7 @@ class RestStore(BaseStore):
         )
         self.run_writes = RunWrites(self.http, self.state, self.check_writable)
         self.registry = RegistryReads(self.http, self.state.server_version)
+        self.traces = RestTraces(self.http)
         self.registry_writes = RegistryWrites(
             self.http, self.registry, self.state.server_version, self.check_writable
         )
@@ -117,6 +120,25 @@ class RestStore(BaseStore):
     def list_logged_models(self, experiment_id: str) -> list[LoggedModel]:
         """Newest first; none from a server older than MLflow 3."""
         return self.experiments.logged_models(experiment_id)
+
+    # traces (REST API 3.0; see :mod:`.traces`) -------------------------------------
+    def query_traces(
+        self, query: TraceQuery, *, max_results: int = 100, offset: int = 0,
+        count_total: bool = False,
+    ) -> TracePage:
+        """Validated here, run by the server; ``total`` only on the last page."""
+        return self.traces.page(query, max_results, offset, count_total)
+
+    def has_traces(self, experiment_ids: Sequence[str]) -> bool:
+        """One search for one trace; False on a server without traces."""
+        return self.traces.any([str(e) for e in experiment_ids])
+
+    def get_trace_info(self, trace_id: str) -> TraceInfo:
+        return self.traces.info(trace_id)
+
+    def get_trace_spans(self, trace_id: str, info: TraceInfo | None = None) -> list[Span]:
+        """From traces/get (spans table), else the server's traces.json route."""
+        return self.traces.spans(info if info is not None else self.traces.info(trace_id))
 
     # runs ----------------------------------------------------------------------
     def query_runs(

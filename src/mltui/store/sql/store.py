@@ -30,6 +30,7 @@ from ..entities import (
 from ..query import RunQuery
 from ..registry_rules import ANY
 from ..shared import safe_uri
+from ..trace_entities import Span, TraceInfo, TracePage, TraceQuery
 from .database import Database
 from .experiment_writes import ExperimentWrites
 from .experiments import Experiments
@@ -41,6 +42,7 @@ from .run_rows import RunLoader
 from .run_writes import RunWrites
 from .runs import RunSearch
 from .schema import Schema
+from .traces import TraceReads
 
 
 class SqlStore(BaseStore):
@@ -65,6 +67,8 @@ class SqlStore(BaseStore):
         self._experiment_writes = ExperimentWrites(self.db)
         self._registry = RegistryReader(self.db)
         self._registry_writes = RegistryWrites(self.db, self._registry)
+        self._traces = TraceReads(self.db)
+        self.capabilities = Capabilities(traces=self._traces.available)
 
     @property
     def schema(self) -> Schema:
@@ -177,6 +181,29 @@ class SqlStore(BaseStore):
     def list_logged_models(self, experiment_id: str) -> list[LoggedModel]:
         """The experiment's logged models, newest first (none on older schemas)."""
         return self._logged_models.list_for(experiment_id)
+
+    # traces ----------------------------------------------------------------------
+    def query_traces(
+        self, query: TraceQuery, *, max_results: int = 100, offset: int = 0,
+        count_total: bool = False,
+    ) -> TracePage:
+        """One page filtered and sorted in the database (MLflow's SQL store rules)."""
+        return self._traces.page(query, max_results, offset, count_total)
+
+    def count_traces(self, experiment_ids: Sequence[str], filter_string: str = "") -> int:
+        """One COUNT over the same conditions as :meth:`query_traces`."""
+        return self._traces.count(TraceQuery.of(experiment_ids, filter_string))
+
+    def has_traces(self, experiment_ids: Sequence[str]) -> bool:
+        """One LIMIT 1 query; False on schemas without trace tables."""
+        return self._traces.any(tuple(str(e) for e in experiment_ids))
+
+    def get_trace_info(self, trace_id: str) -> TraceInfo:
+        return self._traces.info(trace_id)
+
+    def get_trace_spans(self, trace_id: str, info: TraceInfo | None = None) -> list[Span]:
+        """From the spans table or the trace's traces.json, as its tag says."""
+        return self._traces.spans(info if info is not None else self._traces.info(trace_id))
 
     def delete_runs(self, run_ids: Sequence[str]) -> None:
         """Soft-delete as ``MlflowClient.delete_run``: lifecycle_stage and deleted_time."""
