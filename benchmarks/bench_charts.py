@@ -7,8 +7,13 @@ Store: ``chartstore.py`` (a run with a 1,000,000-point metric, twenty runs of
 - (b) the store's downsampled read of the 1M points against
   ``MlflowClient.get_metric_history`` of the same metric (ratio);
 - (c) 20 runs x 100,000 points overlaid: pushed to drawn;
-- (d) a zoom step (z) on the 1M chart: key to the new range drawn;
-- (e) a terminal resize: to the chart drawn at the new size.
+- (d) a zoom step (z) on the 1M chart: key to the new range drawn, and the step
+  that reads the narrower range from the store (the chart reads ``DETAIL`` times
+  the points its width needs, so the first zoom steps draw from memory; past
+  that, the range is read again): key to the read points drawn;
+- (e) a terminal resize: from the terminal's resize event to the chart drawn at
+  the new size (the event is posted as Pilot does, without Pilot's wait for the
+  whole app to go idle, which is not part of the redraw).
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from chartstore import EXPERIMENT, build
 
-TARGETS = {"a": 1.0, "a_mem": 50.0, "c": 1.5, "d": 0.3, "e": 0.1}
+TARGETS = {"a": 1.0, "a_mem": 50.0, "c": 1.5, "d": 0.3, "d_read": 0.3, "e": 0.1}
 
 
 def rss_mb() -> float:
@@ -41,7 +46,20 @@ async def wait(pilot, condition, timeout: float = 60.0) -> float:
     return time.perf_counter() - start
 
 
+def send_key(app, key: str) -> None:
+    """The key as the terminal driver delivers it (Pilot's press also waits for
+    the whole app to go idle, which is not part of the answer to the key)."""
+    from textual import events
+
+    event = events.Key(key, key if len(key) == 1 else None)
+    event.set_sender(app)
+    app._driver.send_message(event)
+
+
 async def drive(uri: str) -> dict[str, list[float]]:
+    from textual.events import Resize
+    from textual.geometry import Size
+
     from mltui.app import MltuiApp
     from mltui.config import Settings
     from mltui.screens.charts import ChartScreen
@@ -53,7 +71,7 @@ async def drive(uri: str) -> dict[str, list[float]]:
     million = next(r for r in runs if r.run_name == "million")
     overlay = [r for r in runs if r.run_name != "million"]
     app = MltuiApp(store=store, settings=Settings(refresh_interval=0.0))
-    figures: dict[str, list[float]] = {k: [] for k in ("a", "a_mem", "c", "d", "e")}
+    figures: dict[str, list[float]] = {k: [] for k in ("a", "a_mem", "c", "d", "d_read", "e")}
     async with app.run_test(size=(160, 45)) as pilot:
         await pilot.pause(0.5)
         for _ in range(3):
@@ -64,20 +82,27 @@ async def drive(uri: str) -> dict[str, list[float]]:
             await wait(pilot, lambda s=screen: s.reads >= 1 and s.chart.builds >= 1)
             figures["a"].append(time.perf_counter() - start)
             figures["a_mem"].append(rss_mb() - before)
-            # (d) zoom steps around the middle
+            # (d) zoom steps around the middle, until one reads the store
             screen.settings = screen.settings.__class__(cursor=500_000.0)
-            for _ in range(2):
+            for _ in range(8):
                 reads, builds = screen.reads, screen.chart.builds
                 start = time.perf_counter()
-                await pilot.press("z")
-                await wait(pilot, lambda s=screen, r=reads, b=builds:
-                           s.reads > r and s.chart.builds > b)
-                figures["d"].append(time.perf_counter() - start)
-            # (e) resizes
-            for size in ((140, 40), (160, 45)):
+                send_key(app, "z")
+                await wait(pilot, lambda s=screen, b=builds: s.chart.builds > b
+                           and not s.reading)
+                took = time.perf_counter() - start
+                if screen.reads > reads:
+                    figures["d_read"].append(took)
+                    break
+                figures["d"].append(took)
+            await pilot.press("0")
+            await wait(pilot, lambda s=screen: s.settings.zoom is None and not s.reading)
+            # (e) resizes, posted as the terminal would
+            for width, height in ((140, 40), (160, 45)):
                 builds = screen.chart.builds
                 start = time.perf_counter()
-                await pilot.resize_terminal(*size)
+                app._driver._size = Size(width, height)
+                app.post_message(Resize(Size(width, height), Size(width, height)))
                 await wait(pilot, lambda s=screen, b=builds: s.chart.builds > b)
                 figures["e"].append(time.perf_counter() - start)
             await pilot.press("escape")
@@ -125,7 +150,10 @@ def main() -> int:
          True),
         ("(b) ratio MLflow / mltui", f"{mlflow_s / mltui_s:.0f}x", "-", True),
         ("(c) 20 runs x 100k overlaid", f"{med['c']:.3f} s", "< 1.5 s", med["c"] < TARGETS["c"]),
-        ("(d) zoom step", f"{med['d']:.3f} s", "< 0.3 s", med["d"] < TARGETS["d"]),
+        ("(d) zoom step (from memory)", f"{med['d']:.3f} s", "< 0.3 s",
+         med["d"] < TARGETS["d"]),
+        ("(d) zoom step that reads the store", f"{med['d_read']:.3f} s", "< 0.3 s",
+         med["d_read"] < TARGETS["d_read"]),
         ("(e) resize redraw", f"{med['e']:.3f} s", "< 0.1 s", med["e"] < TARGETS["e"]),
     ]
     print(f"\n{'figure':42} {'value':>26}  {'target':>8}  result")

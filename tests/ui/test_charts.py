@@ -15,7 +15,7 @@ from mlflow.entities import Metric
 from mltui.screens.charts import ChartScreen, ChartsScreen
 from mltui.screens.run import RunScreen
 from mltui.screens.runs import RunsScreen
-from mltui.views.charts import X_LABELS
+from mltui.views.charts import DETAIL, X_LABELS
 from mltui.widgets.metric_chart import MetricChart
 from support.apphelp import make_app, run_names, screen_text, wait_for, wait_screen
 from support.builders import cached_store, copy_store
@@ -149,22 +149,33 @@ async def test_zoom_reads_detail_from_the_store_and_pans(charts_uri, monkeypatch
         whole = screen.series[0]
         assert max(whole.values) == SPIKES[1234]  # the downsampled whole keeps the spike
         assert asked[-1][:2] == (None, None)
-        # a cursor at the spike, then zoom in three times
+        # a cursor at the spike, then zoom in: the first steps draw from the points
+        # read (DETAIL times what the width needs), a deeper one reads the range
         screen.settings = screen.settings.__class__(cursor=1234.0)
-        for n in range(1, 4):
-            reads = screen.reads
+        for n in range(1, 8):
+            reads, builds, calls = screen.reads, screen.chart.builds, len(asked)
             await pilot.press("z")
-            await wait_for(pilot, lambda r=reads: screen.reads > r, f"zoom {n} read")
+            await wait_for(pilot, lambda r=reads, b=builds: screen.reads > r
+                           or screen.chart.builds > b, f"zoom {n} drawn")
             lo, hi = screen.settings.zoom
             assert lo <= 1234 <= hi
+            if len(asked) == calls:  # from memory: the whole read still has the detail
+                assert 2 ** n <= DETAIL, n
+                continue
+            await wait_for(pilot, lambda r=reads: screen.reads > r, f"zoom {n} read")
             assert asked[-1][0] is not None and asked[-1][0] >= 0  # the range asked again
             steps = screen.series[0].steps
             assert min(steps) >= lo - 1 and max(steps) <= hi + 1
+            break
+        else:
+            raise AssertionError("no zoom read the narrower range")
+        assert 2 ** n > DETAIL
         zoomed_series = screen.series[0]
         assert SPIKES[1234] in zoomed_series.values
+        # every point of the range shown, where the whole history had to be thinned
         dense = sum(1 for s in zoomed_series.steps if 1200 <= s <= 1270)
         sparse = sum(1 for s in whole.steps if 1200 <= s <= 1270)
-        assert dense > 3 * sparse  # detail the whole chart had to leave out
+        assert dense == 71 and sparse < 71
         assert "zoom" in header(app)
         before = screen.settings.zoom
         await pilot.press("right_square_bracket")

@@ -23,10 +23,12 @@ from ..background import describe_error, run_blocking
 from ..store.entities import Run
 from ..textfmt import format_number, safe_text
 from ..views.charts import (
+    DETAIL,
     MAX_RUNS,
     X_LABELS,
     ChartSettings,
     Series,
+    SeriesRead,
     load_all_series,
     notes,
     panned,
@@ -120,12 +122,19 @@ the chart counts them.
         self.key = key
         self.settings = settings or ChartSettings()
         self.series: list[Series] = []
+        """The points drawn (read for the whole history or for a zoomed range)."""
         self.full: tuple[float, float] | None = None
         """The x range of the whole history (the zoom stays inside it)."""
+        self._whole: SeriesRead | None = None
+        self._zoomed: SeriesRead | None = None
+        """The reads kept: a zoom draws from one of them when it has the detail
+        (``SeriesRead.serves``), and reads the range again when not."""
         self.live = True
         self._timer: Timer | None = None
         self.reads = 0
         """Reads delivered (tests wait on it)."""
+        self.reading = False
+        """A read is on its way (the chart shows the points in memory meanwhile)."""
 
     def compose(self) -> ComposeResult:
         yield StatusBar()
@@ -147,23 +156,59 @@ the chart counts them.
         self._show_status()
 
     # -- reading ----------------------------------------------------------------------
+    def _wanted(self) -> tuple[int, int] | None:
+        """The steps the chart shows (None: all), found from the widest points read."""
+        if self.settings.zoom is None:
+            return None
+        known = self._whole.series if self._whole is not None else self.series
+        return step_range(known, self.settings) or step_range(self.series, self.settings)
+
     def action_reload(self) -> None:
-        steps = step_range(self.series, self.settings) if self.settings.zoom else None
+        steps = self._wanted()
         width = max(40, self.chart.content_size.width or 120)
-        run_blocking(self, partial(load_all_series, steps=steps, width=width), self.store,
-                     self.runs, self.key, self.mltui.run_colors, done=self._loaded,
+        key = self.key
+        self.reading = True
+        run_blocking(self, partial(load_all_series, steps=steps, width=width, detail=DETAIL),
+                     self.store, self.runs, key, self.mltui.run_colors,
+                     done=partial(self._loaded, key, steps), failed=self._read_failed,
                      group="chart-read")
 
-    def _loaded(self, series: list[Series]) -> None:
-        self.series = series
-        whole = x_range(series, self.settings.x_mode)
-        if self.settings.zoom is None or self.full is None:
-            self.full = whole
+    def _read_failed(self, message: str) -> None:
+        self.reading = False
+        self.notify(message, severity="error", timeout=8)
+
+    def _loaded(self, key: str, steps: tuple[int, int] | None, series: list[Series]) -> None:
+        if key != self.key:
+            return  # j / k moved on meanwhile
+        self.reading = False
+        read = SeriesRead(steps, series)
+        if steps is None:
+            self._whole, self._zoomed = read, None
+        else:
+            self._zoomed = read
         self.reads += 1
+        if self.settings.zoom is None or self.full is None:
+            self.full = x_range(series, self.settings.x_mode)
+        if read.serves(self._wanted()):
+            self.series = series
         self._draw()
+
+    def _from_memory(self) -> bool:
+        """Draw the current settings from a read kept, if one has the detail."""
+        wanted = self._wanted()
+        for read in (self._zoomed, self._whole):
+            if read is not None and read.serves(wanted):
+                self.series = read.series
+                return True
+        return False
 
     def _tick(self) -> None:
         if self.live and self.mltui.screen is self:
+            # new points: a read kept for another range is out of date
+            if self.settings.zoom is None:
+                self._zoomed = None
+            else:
+                self._whole = None
             self.action_reload()
 
     def action_toggle_live(self) -> None:
@@ -205,15 +250,17 @@ the chart counts them.
 
     def _change(self, settings: ChartSettings, read: bool = False) -> None:
         self.settings = settings
-        if read:
-            self.action_reload()  # the new range, downsampled afresh
+        if read and not self._from_memory():
+            # the new range, downsampled afresh; meanwhile the points in memory
+            self.action_reload()
         self._draw()
 
     # -- keys -------------------------------------------------------------------------
     def action_cycle_x(self) -> None:
-        self.settings = self.settings.next_x()
+        self.settings = self.settings.next_x()  # and the whole range
+        if not self._from_memory():
+            self.action_reload()
         self.full = x_range(self.series, self.settings.x_mode)
-        self.action_reload()
         self._draw()
 
     def action_toggle_log(self) -> None:
@@ -258,6 +305,7 @@ the chart counts them.
                                       smoothing=self.settings.smoothing)
         self.full = None
         self.series = []
+        self._whole = self._zoomed = None
         self.action_reload()
         self._show_status()
 

@@ -32,6 +32,12 @@ SMOOTHING = (0.0, 0.6, 0.8, 0.9, 0.95, 0.99)
 """The smoothing weights one key cycles through (0 is off)."""
 MAX_RUNS = 20
 POINTS_PER_COLUMN = 2
+DETAIL = 8
+"""A chart that zooms reads this many times the points its width needs. The
+database visits every point of the range whatever the number of buckets, so
+finer buckets cost little more (one more index seek each), and a zoom of up to
+8x is drawn from memory with at least two points per column; past that, the
+narrower range is read again."""
 SPARK = "▁▂▃▄▅▆▇█"
 
 PLOTEXT = threading.Lock()
@@ -134,12 +140,13 @@ def load_series(
 
 def load_all_series(
     store: BaseStore, runs: Sequence[Run], key: str, colors: RunColors, *,
-    steps: tuple[int, int] | None = None, width: int = 160,
+    steps: tuple[int, int] | None = None, width: int = 160, detail: int = 1,
 ) -> list[Series]:
     """``key`` of every run, each downsampled to about two points per column (fewer
-    when many runs share the chart), read two at a time: sqlite releases the GIL
-    while it scans, so two cores read two histories at once."""
+    when many runs share the chart) times ``detail``, read two at a time: sqlite
+    releases the GIL while it scans, so two cores read two histories at once."""
     per_run = max(60, POINTS_PER_COLUMN * width // max(1, math.ceil(len(runs) / 5)))
+    per_run *= max(1, detail)
     with ThreadPoolExecutor(max_workers=2) as pool:
         return list(pool.map(
             lambda run: load_series(store, run, key, colors(run.run_id), steps=steps,
@@ -258,6 +265,55 @@ def step_range(series: Sequence[Series], settings: ChartSettings) -> tuple[int, 
     return min(steps), max(steps)
 
 
+def step_span(series: Sequence[Series]) -> tuple[int, int] | None:
+    """The first and last step of the points read."""
+    ends = [(s.steps[0], s.steps[-1]) for s in series if s.steps]
+    if not ends:
+        return None
+    return min(a for a, _ in ends), max(b for _, b in ends)
+
+
+@dataclass(frozen=True)
+class SeriesRead:
+    """Series as read for a step range (None: the whole history), ``detail`` times
+    the points the chart's width needs."""
+
+    steps: tuple[int, int] | None
+    series: list[Series]
+    detail: int = DETAIL
+
+    def serves(self, wanted: tuple[int, int] | None) -> bool:
+        """Whether these points draw ``wanted`` (a step range, None: everything)
+        with at least the detail a fresh read would give."""
+        if wanted is None:
+            return self.steps is None
+        if self.steps is not None and (wanted[0] < self.steps[0] or wanted[1] > self.steps[1]):
+            return False
+        bounds = self.steps or step_span(self.series)
+        if bounds is None:
+            return False
+        return bounds[1] - bounds[0] + 1 <= self.detail * max(1, wanted[1] - wanted[0] + 1)
+
+
+def thin(xs: list[float], ys: list[float], columns: int) -> tuple[list[float], list[float]]:
+    """At most about ``POINTS_PER_COLUMN`` points per column: each column's lowest
+    and highest (a spike stays), the first and the last."""
+    if len(xs) <= POINTS_PER_COLUMN * columns + 2 or columns < 1:
+        return xs, ys
+    lo, hi = min(xs), max(xs)
+    scale = columns / (hi - lo) if hi > lo else 0.0
+    low: dict[int, int] = {}
+    high: dict[int, int] = {}
+    for i, (x, y) in enumerate(zip(xs, ys, strict=True)):
+        col = min(columns - 1, int((x - lo) * scale))
+        if col not in low or y < ys[low[col]]:
+            low[col] = i
+        if col not in high or y > ys[high[col]]:
+            high[col] = i
+    keep = sorted({0, len(xs) - 1, *low.values(), *high.values()})
+    return [xs[i] for i in keep], [ys[i] for i in keep]
+
+
 def notes(series: Sequence[Series], settings: ChartSettings) -> list[str]:
     """What the chart leaves out, said once: NaN/inf points, non-positive values on
     a log scale, metrics without points."""
@@ -306,6 +362,8 @@ def render(
                 xs, ys = [p[0] for p in pairs], [p[1] for p in pairs]
             if not xs:
                 continue
+            # the points read for zooming in: about two per column of the range shown
+            xs, ys = thin(xs, ys, width)
             label = s.run_name if legend and len(series) > 1 else None
             if settings.smoothing > 0 and len(ys) > 1:
                 if color:  # the raw series faint behind (without colour: only confusing)
