@@ -15,6 +15,7 @@ from mltui.views.charts import (
     ChartSettings,
     RunColors,
     Series,
+    SeriesRead,
     load_series,
     notes,
     panned,
@@ -24,6 +25,7 @@ from mltui.views.charts import (
     sparkline,
     step_range,
     summarize,
+    thin,
     value_at,
     x_range,
     zoomed,
@@ -200,3 +202,41 @@ def test_sparkline():
     assert sparkline([3, 3, 3], 8) == "▅▅▅"  # a flat line in the middle
     assert sparkline([math.nan, math.inf], 8) == ""
     assert len(sparkline(list(range(1000)), 12)) == 12
+
+
+# -- points read for zooming: thinned to the width, served from memory -----------------
+
+
+def test_thinning_keeps_each_columns_extremes_and_both_ends():
+    xs = [float(i) for i in range(10_000)]
+    ys = [math.sin(i / 300) for i in range(10_000)]
+    ys[4321], ys[777] = 50.0, -50.0
+    tx, ty = thin(xs, ys, 100)
+    assert len(tx) <= 2 * 100 + 2
+    assert (tx[0], tx[-1]) == (0.0, 9999.0)
+    assert 50.0 in ty and -50.0 in ty
+    assert tx == sorted(tx)
+    def column(x: float) -> int:
+        return min(99, int(x * (100 / 9999)))
+
+    for col in range(100):  # every column's own extremes are among the points kept
+        inside = [y for x, y in zip(xs, ys, strict=True) if column(x) == col]
+        kept = [y for x, y in zip(tx, ty, strict=True) if column(x) == col]
+        if inside:
+            assert min(inside) in kept and max(inside) in kept
+    few = [1.0, 2.0, 3.0]
+    assert thin(few, few, 100) == (few, few)
+
+
+def test_a_read_serves_a_zoom_up_to_its_detail():
+    series = [Series("r", "r", "loss", (1, 1, 1), steps=[0, 500, 1000], timestamps=[0, 1, 2],
+                     values=[1.0, 2.0, 3.0])]
+    whole = SeriesRead(None, series, detail=8)
+    assert whole.serves(None)
+    assert whole.serves((0, 999))  # 1x
+    assert whole.serves((400, 525))  # 8x
+    assert not whole.serves((400, 499))  # 10x: read again
+    zoomed = SeriesRead((400, 600), series, detail=8)
+    assert not zoomed.serves(None)
+    assert zoomed.serves((450, 550))
+    assert not zoomed.serves((300, 500))  # outside what was read
