@@ -300,7 +300,7 @@ the chart counts them.
             return
         self.key = self.keys[(self.keys.index(self.key) + step) % len(self.keys)]
         self.chart.key = self.key
-        self.chart.border_title = safe_text(self.key)
+        self.chart.border_title = Text(safe_text(self.key))  # a str is read as markup
         self.settings = ChartSettings(x_mode=self.settings.x_mode, log_y=self.settings.log_y,
                                       smoothing=self.settings.smoothing)
         self.full = None

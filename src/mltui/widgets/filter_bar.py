@@ -1,5 +1,9 @@
 """The filter bar: an input for MLflow's search syntax, with completion of keys
-and a line under it for errors (with a caret at the bad spot) and hints."""
+and a line under it for errors (with a caret at the bad spot) and hints.
+
+The input holds the editable form of the filter (``textfmt.editable_text``): a key
+completed from the store may hold an ESC, shown as ␛ instead of reaching the
+terminal; what is submitted is the filter it stands for (``stored_text``)."""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ from textual.suggester import Suggester
 from textual.widgets import Input, Static
 
 from ..completion import KeyIndex, candidates, operator_hint, split_tail
-from ..textfmt import safe_text
+from ..textfmt import editable_text, safe_text, stored_text
 
 
 class FilterSuggester(Suggester):
@@ -24,8 +28,10 @@ class FilterSuggester(Suggester):
         self.index = index
 
     async def get_suggestion(self, value: str) -> str | None:
-        return next((c for c in candidates(value, self.index, limit=20)
-                     if c.startswith(value) and c != value), None)
+        typed = stored_text(value)
+        found = next((c for c in candidates(typed, self.index, limit=20)
+                      if c.startswith(typed) and c != typed), None)
+        return None if found is None else editable_text(found, multiline=False)
 
 
 class FilterInput(Input):
@@ -56,12 +62,13 @@ class FilterInput(Input):
 
     def action_complete(self, step: int) -> None:
         if self.value != self._completed:
-            self._choices = candidates(self.value, self.index, limit=50)
+            self._choices = candidates(stored_text(self.value), self.index, limit=50)
             self._position = -1 if step > 0 else 0
         if not self._choices:
             return
         self._position = (self._position + step) % len(self._choices)
-        self._completed = self.value = self._choices[self._position]
+        self._completed = self.value = editable_text(self._choices[self._position],
+                                                     multiline=False)
         self.cursor_position = len(self.value)
         self.post_message(self.Cycled(self._choices, self._position))
 
@@ -108,8 +115,8 @@ class FilterBar(Vertical):
 
     def open(self, text: str) -> None:
         self.add_class("visible")
-        self.input.value = text
-        self.input.cursor_position = len(text)
+        self.input.value = editable_text(text, multiline=False)
+        self.input.cursor_position = len(self.input.value)
         self.input.focus()
 
     def action_close(self) -> None:
@@ -118,12 +125,12 @@ class FilterBar(Vertical):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        self.post_message(self.Submitted(event.value))
+        self.post_message(self.Submitted(stored_text(event.value)))
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
         if event.value != self.input._completed:
-            self.show_hint(event.value)
+            self.show_hint(stored_text(event.value))
 
     def on_filter_input_cycled(self, event: FilterInput.Cycled) -> None:
         event.stop()

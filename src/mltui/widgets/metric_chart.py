@@ -58,7 +58,8 @@ class MetricChart(Widget, can_focus=True):
         self._version = 0
         self._built: tuple | None = None
         self._text: Text | None = None
-        self.border_title = safe_text(key)
+        # a Text: a str would be read as Textual markup ('[/]' in a key crashed it)
+        self.border_title = Text(safe_text(key))
 
     def show(self, series: Sequence[Series], settings: ChartSettings | None = None) -> None:
         self.series = list(series)
