@@ -38,7 +38,7 @@ class MessageScreen(Screen):
         self.message = message
 
     def compose(self) -> ComposeResult:
-        yield Static(Text(safe_text(self.message), style="bold red"), id="message")
+        yield Static(Text(safe_multiline(self.message), style="bold red"), id="message")
         yield KeysFooter()
 
 

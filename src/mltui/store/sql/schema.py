@@ -71,7 +71,9 @@ def _sqlite_engine(uri: str, *, writable: bool) -> Engine:
         raise StoreNotFound(f"No such database file: {path} (mltui never creates one)")
     if path.is_dir():
         raise NotAnMlflowStore(f"{path} is a directory, not an MLflow sqlite database")
-    if not os.access(path, os.R_OK):
+    # effective ids: the permissions this process has (a root without
+    # CAP_DAC_OVERRIDE, a setuid program), not those of its real user
+    if not os.access(path, os.R_OK, effective_ids=os.access in os.supports_effective_ids):
         raise StoreError(f"Cannot read {path}: permission denied")
     mode = "rw" if writable else "ro"
     # mode=ro/rw makes sqlite refuse to create the file, whatever happens later.
