@@ -17,7 +17,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Vertical
-from textual.widgets import DataTable, Static, TabbedContent, TabPane
+from textual.widgets import Static, TabbedContent, TabPane
 
 from ..background import run_blocking
 from ..columns import Column
@@ -51,11 +51,11 @@ from ..views.compare_charts import (
     render_scatter,
 )
 from ..views.export import problem_with_path, write_text_file
+from ..widgets.cell_grid import CellGrid
 from ..widgets.footer import KeysFooter
 from ..widgets.metric_chart import ChartPanel, MetricChart
 from ..widgets.plot_view import PlotView
 from ..widgets.status_bar import StatusBar
-from ..widgets.vim_table import VimTable
 from . import edits
 from .base import MltuiScreen
 from .charts import ChartScreen, legend, read_charts
@@ -66,6 +66,7 @@ TABLE_ACTIONS = {"toggle_diff", "cycle_mode", "flip_best", "view_value", "copy_m
 CHART_ACTIONS = {"charts_filter", "charts_x", "charts_smoothing", "charts_log"}
 PLOT_ACTIONS = {"pick_x", "pick_y", "toggle_all"}
 CELL_WIDTH = 28
+KEY_WIDTH = 44
 PARALLEL_AXES = 6
 EXTENSIONS = {".md": "md", ".markdown": "md", ".csv": "csv", ".json": "json"}
 
@@ -149,8 +150,7 @@ metric (y), coloured by the metric; a over every matching run (up to 1,000).
         yield StatusBar()
         with TabbedContent(initial="tab-table"):
             with TabPane("1 Table", id="tab-table"):
-                yield VimTable(id="compare-table", cursor_type="cell", fixed_columns=1,
-                               zebra_stripes=True)
+                yield CellGrid(id="compare-table")
             with TabPane("2 Charts", id="tab-charts"):
                 yield Container(id="charts-holder")
             with TabPane("3 Scatter", id="tab-scatter"), Vertical():
@@ -162,8 +162,8 @@ metric (y), coloured by the metric; a over every matching run (up to 1,000).
         yield KeysFooter()
 
     @property
-    def table(self) -> DataTable:
-        return self.query_one("#compare-table", DataTable)
+    def table(self) -> CellGrid:
+        return self.query_one("#compare-table", CellGrid)
 
     @property
     def active_tab(self) -> str:
@@ -201,7 +201,7 @@ metric (y), coloured by the metric; a over every matching run (up to 1,000).
     def _window_size(self) -> int:
         width = self.table.size.width or self.app.size.width
         key = max((len(row.data_label) for row in self.shown), default=10)
-        return max(1, (width - min(key, 44) - 4) // (CELL_WIDTH + 2) + 1)
+        return max(1, (width - min(key, KEY_WIDTH) - 4) // (CELL_WIDTH + 2) + 1)
 
     def _window(self) -> range:
         n = self._window_size()
@@ -236,16 +236,19 @@ metric (y), coloured by the metric; a over every matching run (up to 1,000).
         column = table.cursor_column
         self.shown = shown_rows(self.rows, self.only_differences)
         window = self._window()
-        table.clear(columns=True)
-        table.add_column(Text("key", style="bold"), key="key")
         colors = self.mltui.run_colors
+        header = [Text("key", style="bold")]
         for i in window:
             run = self.runs[i]
             r, g, b = colors(run.run_id)
-            table.add_column(Text(truncate(run_label(run), CELL_WIDTH),
-                                  style=f"bold rgb({r},{g},{b})"), key=run.run_id)
-        for row in self.shown:
-            table.add_row(_key_cell(row), *[_value_cell(row, i) for i in window])
+            header.append(Text(truncate(run_label(run), CELL_WIDTH),
+                               style=f"bold rgb({r},{g},{b})"))
+        cells = [[_key_cell(row), *[_value_cell(row, i) for i in window]] for row in self.shown]
+        widths = [min(KEY_WIDTH, max((line[0].cell_len for line in cells), default=3))]
+        for i in range(1, len(header)):
+            widths.append(max(header[i].cell_len,
+                              max((line[i].cell_len for line in cells), default=1)))
+        table.set_data(header, widths, cells)
         labels = [row.label for row in self.shown]
         if labels:
             table.move_cursor(row=labels.index(old) if old in labels else 0,
@@ -308,7 +311,7 @@ metric (y), coloured by the metric; a over every matching run (up to 1,000).
         self.app.push_screen(ValueViewer(f"{row.label} of {run_label(run)}",
                                          exact_text(value) if value is not None else "(none)"))
 
-    def on_data_table_cell_selected(self, event: DataTable.CellSelected) -> None:
+    def on_cell_grid_cell_selected(self, event: CellGrid.CellSelected) -> None:
         event.stop()
         self.action_view_value()
 
@@ -608,10 +611,10 @@ def _key_cell(row: CompareRow) -> Text:
 
 def _value_cell(row: CompareRow, index: int) -> Text:
     text = row.texts[index]
-    if row.values[index] is None and not text:
-        return Text("–", style="dim")
-    shown = truncate(text, CELL_WIDTH)
     justify: JustifyMethod = "right" if row.section == "metrics" else "left"
+    if row.values[index] is None and not text:
+        return Text("–", style="dim", justify=justify)
+    shown = truncate(text, CELL_WIDTH)
     if index in row.best:
         return Text(f"★ {shown}", style="bold green", justify=justify)
     return Text(shown, style="yellow" if row.differs else "", justify=justify)
