@@ -167,6 +167,14 @@ def build_command_parser() -> argparse.ArgumentParser:
                    help="Markdown table (default), CSV (a column per run) or JSON")
     p.add_argument("--metric-value", choices=("last", "min", "max"), default="last",
                    help="each metric's last value, or the lowest or highest it ever logged")
+    compare_escapes = p.add_mutually_exclusive_group()
+    compare_escapes.add_argument(
+        "--safe", dest="escapes", action="store_const", const="safe",
+        help="csv: show control characters as symbols (␛) even to a pipe or file "
+        "(Markdown always shows them so; JSON escapes them)")
+    compare_escapes.add_argument(
+        "--raw", dest="escapes", action="store_const", const="raw",
+        help="csv: write stored values unchanged, control characters too, even to a terminal")
     return parser
 
 

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from difflib import get_close_matches
 
 from .columns import DEFAULT_ATTRIBUTES, Column, parse_columns
-from .output import Tabular, nonfinite_token
+from .output import Tabular, escapes_wanted, nonfinite_token
 from .store.base import BaseStore
 from .store.entities import Experiment, ModelVersion, Run, RunKeys, ViewType
 from .store.errors import InvalidSearch, InvalidValue
@@ -355,7 +355,8 @@ def cmd_compare(store: BaseStore, args: argparse.Namespace) -> str:
         raise InvalidValue("the same run is named twice")
     ranges = read_ranges(store, runs) if args.metric_value != "last" else None
     rows = shown_rows(compare_rows(runs, mode=args.metric_value, ranges=ranges), args.diff)
-    text = export_text(args.format, runs, rows, args.metric_value, safe=sys.stdout.isatty())
+    safe = escapes_wanted(getattr(args, "escapes", None), sys.stdout)
+    text = export_text(args.format, runs, rows, args.metric_value, safe=safe)
     return text.rstrip("\n")
 
 

@@ -194,3 +194,32 @@ def test_errors_are_one_line(capsys, sql_uri, sweep, args, message):
             else a for a in args]
     line = assert_one_line_error(*run_cli(capsys, "compare", *args, "--uri", sql_uri))
     assert message in line, line
+
+
+# -- non-finite values and control characters, as the other commands write them -------
+
+
+def test_json_spells_infinities_as_mltui_runs_does_and_csv_escapes_on_request(
+        capsys, writable_sql_uri):
+    from mlflow import MlflowClient
+    from mlflow.entities import Metric, Param
+
+    client = MlflowClient(writable_sql_uri)
+    exp = client.create_experiment("non-finite")
+    ids = []
+    for name, value, note in (("up", math.inf, "a\x1b]2;T\x07b"), ("down", -math.inf, "c")):
+        rid = client.create_run(exp, run_name=name).info.run_id
+        client.log_batch(rid, metrics=[Metric("m", value, 0, 0)], params=[Param("p", note)])
+        ids.append(rid)
+    data = json.loads(compare(capsys, writable_sql_uri, *ids, "--format", "json"))
+    values = next(r for r in data["rows"] if r["key"] == "metrics.m")["values"]
+    assert values == {ids[0]: "Infinity", ids[1]: "-Infinity"}
+    runs = json.loads(ok(capsys, "runs", "non-finite", "--format", "json", "--uri",
+                         writable_sql_uri))
+    assert {r["metrics"]["m"] for r in runs} == {"Infinity", "-Infinity"}
+    # a pipe gets the stored text; --safe shows the escape; --raw keeps it
+    raw = compare(capsys, writable_sql_uri, *ids, "--format", "csv")
+    assert "a\x1b]2;T\x07b" in raw
+    assert raw == compare(capsys, writable_sql_uri, *ids, "--format", "csv", "--raw")
+    safe = compare(capsys, writable_sql_uri, *ids, "--format", "csv", "--safe")
+    assert "\x1b" not in safe and "\x07" not in safe and "a␛]2;T" in safe

@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ..columns import Column
+from ..output import nonfinite_token
 from ..store.base import BaseStore
 from ..store.entities import RUN_NAME_TAG, Run
 from ..store.search import ATTRIBUTE
@@ -262,11 +263,11 @@ def _inert_cell(text: str) -> str:
 
 
 def to_json(runs: Sequence[Run], rows: Sequence[CompareRow], *, mode: str = "last") -> str:
-    """The runs and the rows, values native (NaN and inf as strings, JSON has none)."""
+    """The runs and the rows, values native (NaN and infinities as strings, JSON has
+    none, spelled as ``mltui runs --format json`` spells them)."""
     def native(value):
-        if isinstance(value, float) and not math.isfinite(value):
-            return exact_text(value)
-        return value
+        token = nonfinite_token(value)
+        return value if token is None else token
 
     return json.dumps({
         "metric_value": mode,
