@@ -156,6 +156,12 @@ the chart counts them.
         self._show_status()
 
     # -- reading ----------------------------------------------------------------------
+    @property
+    def detail(self) -> int:
+        """How many times the points the width needs a read asks for: fewer per run
+        when many runs share the chart (each bucket is two lookups per run)."""
+        return max(2, DETAIL * 5 // max(5, len(self.runs)))
+
     def _wanted(self) -> tuple[int, int] | None:
         """The steps the chart shows (None: all), found from the widest points read."""
         if self.settings.zoom is None:
@@ -168,7 +174,8 @@ the chart counts them.
         width = max(40, self.chart.content_size.width or 120)
         key = self.key
         self.reading = True
-        run_blocking(self, partial(load_all_series, steps=steps, width=width, detail=DETAIL),
+        run_blocking(self, partial(load_all_series, steps=steps, width=width,
+                                   detail=self.detail),
                      self.store, self.runs, key, self.mltui.run_colors,
                      done=partial(self._loaded, key, steps), failed=self._read_failed,
                      group="chart-read")
@@ -181,7 +188,7 @@ the chart counts them.
         if key != self.key:
             return  # j / k moved on meanwhile
         self.reading = False
-        read = SeriesRead(steps, series)
+        read = SeriesRead(steps, series, self.detail)
         if steps is None:
             self._whole, self._zoomed = read, None
         else:
