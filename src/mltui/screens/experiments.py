@@ -12,6 +12,7 @@ from textual.widgets import DataTable, Input, Static
 
 from ..background import run_blocking
 from ..store.entities import NOTE_TAG, Experiment, ViewType
+from ..store.errors import AuthError
 from ..textfmt import count_of, first_line, format_relative, safe_text, truncate
 from ..widgets.footer import KeysFooter
 from ..widgets.status_bar import StatusBar
@@ -22,7 +23,16 @@ from .registry_dialogs import TagsDialog, TextEditor
 
 SORTS = ("name", "last activity", "id")
 RETRY_SECONDS = 5.0
-"""After a failed load the list is asked again this often, until it answers."""
+"""After a failed load the list is asked again this often, until it answers; not
+after a refusal (401/403): credentials do not fix themselves, r asks again."""
+
+
+class _Refused:
+    """A list the server refused (:class:`AuthError`): shown as a failure that is not
+    retried on its own."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
 
 
 class ExperimentsScreen(MltuiScreen):
@@ -84,6 +94,8 @@ restores the one under the cursor. Each change is confirmed first.
         """When the list on screen was read (time.time()); None before the first."""
         self._retry_timer: Timer | None = None
         self._retry_due = False
+        self.retrying = False
+        """A failed load is asked again every RETRY_SECONDS (not after a refusal)."""
 
     def compose(self) -> ComposeResult:
         yield StatusBar()
@@ -125,13 +137,27 @@ restores the one under the cursor. Each change is confirmed first.
         self._cancel_retry()
         self.listing = True
         self.update_status()
-        run_blocking(self, self.store.list_experiments, self.view, done=self._loaded,
+        run_blocking(self, self._list, self.view, done=self._answered,
                      failed=self._failed, group="experiments")
 
-    def _failed(self, message: str) -> None:
+    def _list(self, view: ViewType) -> list[Experiment] | _Refused:
+        """(In a worker.) The experiments, or the server's refusal."""
+        try:
+            return self.store.list_experiments(view)
+        except AuthError as exc:
+            return _Refused(str(exc))
+
+    def _answered(self, answer: list[Experiment] | _Refused) -> None:
+        if isinstance(answer, _Refused):
+            self._failed(answer.message, retry=False)
+        else:
+            self._loaded(answer)
+
+    def _failed(self, message: str, retry: bool = True) -> None:
         self.listing = False
         first = self.error is None
         self.error = message
+        self.retrying = retry
         if self.last_good is not None:
             # the last good list stays, marked stale in the status bar; said once
             if first:
@@ -144,9 +170,14 @@ restores the one under the cursor. Each change is confirmed first.
                 ("Cannot list the experiments of ", "bold"),
                 (safe_text(self.mltui.store_label), "bold"),
                 "\n\n", safe_text(message), "\n\n",
-                (f"retrying every {RETRY_SECONDS:g} s   r retries now   q quits", "dim"),
+                (f"retrying every {RETRY_SECONDS:g} s   r retries now   q quits" if retry else
+                 "not retried on its own (a refused login does not fix itself)   r retries   "
+                 "q quits", "dim"),
             ))
-        self._schedule_retry()
+        if retry:
+            self._schedule_retry()
+        else:
+            self._cancel_retry()
         self.update_status()
 
     def _schedule_retry(self) -> None:
@@ -171,6 +202,7 @@ restores the one under the cursor. Each change is confirmed first.
     def _loaded(self, experiments: list[Experiment]) -> None:
         self.listing = False
         self.error = None
+        self.retrying = False
         self.last_good = time.time()
         self._cancel_retry()
         self.remove_class("-failed")
@@ -191,7 +223,8 @@ restores the one under the cursor. Each change is confirmed first.
             (self.mltui.store_label, "bold", 1),
             ("experiments", "bold cyan", 6),
             (count, "", 7),
-            (f"stale: last read {since}, retrying", "bold red", 8) if stale else None,
+            (f"stale: last read {since}" + (", retrying" if self.retrying else ", r retries"),
+             "bold red", 8) if stale else None,
             (f"{len(self.marks)} marked", "bold yellow", 9) if self.marks else None,
             (f"filter: {self.filter_text}", "magenta", 9) if self.filter_text else None,
             (f"sort: {self.sort}", "", 3),
