@@ -444,6 +444,7 @@ value whole, y copies the run id. Runs that are RUNNING refresh every few second
             self.rows.set_page(page.page, page.runs, page.counts)
         self.rows.relocate_expansions()
         self.table.data_changed()
+        self._notice_new_keys(loaded)
         if anchor is not None and self.table.cursor == cursor:
             # the person did not move meanwhile: keep their run where it was
             line = self.rows.find_line(anchor.run_id)
@@ -453,6 +454,18 @@ value whole, y copies the run id. Runs that are RUNNING refresh every few second
         self.refreshes += 1
         self.stale, self.last_good = None, time.time()
         self.update_status()
+
+    def _notice_new_keys(self, loaded: list[LoadedPage]) -> None:
+        """A live run logged a metric or param the table has not heard of (the table
+        opened before its first one): read the keys again, for the default columns
+        and the filter's completion."""
+        known = self.run_keys
+        if known is None:
+            return  # the first read of the keys is on its way
+        runs = [run for page in loaded for run in page.runs]
+        if any(k not in known.metrics for run in runs for k in run.metrics) or any(
+                k not in known.params for run in runs for k in run.params):
+            self._load_keys()
 
     def action_toggle_live(self) -> None:
         if self._timer is None:
