@@ -157,6 +157,22 @@ SERVER_FAULTS = ("dead", "slow", "hang", "401", "500")
 SLOW_SECONDS = 3.0
 EXPERIMENT = {"experiment_id": "0", "name": "Default", "artifact_location": "/tmp/none",
               "lifecycle_stage": "active", "last_update_time": 0, "creation_time": 0}
+SLOW_RUN_ID = "5" * 32
+SLOW_METRIC = "loss"
+_POINTS = [{"key": SLOW_METRIC, "value": 1.0 / (step + 1), "timestamp": 1_700_000_000_000 + step,
+            "step": step, "run_id": SLOW_RUN_ID} for step in range(5)]
+SLOW_ANSWERS: dict[str, dict] = {
+    "/experiments/search": {"experiments": [EXPERIMENT]},
+    "/runs/get": {"run": {
+        "info": {"run_id": SLOW_RUN_ID, "run_uuid": SLOW_RUN_ID, "run_name": "slow-run",
+                 "experiment_id": "0", "status": "RUNNING", "lifecycle_stage": "active",
+                 "start_time": 1_700_000_000_000, "artifact_uri": "/tmp/none"},
+        "data": {"metrics": [_POINTS[-1]]}}},
+    "/metrics/get-history-bulk-interval": {"metrics": _POINTS},
+    "/metrics/get-history": {"metrics": _POINTS},
+}
+"""What the slow server says (after SLOW_SECONDS): one experiment, one RUNNING run with
+a short history of :data:`SLOW_METRIC`; ``{}`` to anything else."""
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -195,9 +211,10 @@ class _Handler(BaseHTTPRequestHandler):
                               b"</title><body>oops</body></html>", "text/html")
         if mode == "slow":
             self.server.stopping.wait(SLOW_SECONDS)
-            if self.path.split("?")[0].endswith("/experiments/search"):
-                return self._send(200, json.dumps({"experiments": [EXPERIMENT]}).encode())
-            return self._send(200, b"{}")
+            path = self.path.split("?")[0]
+            answer = next((body for end, body in SLOW_ANSWERS.items() if path.endswith(end)),
+                          {})
+            return self._send(200, json.dumps(answer).encode())
         raise ValueError(mode)
 
     do_GET = _answer

@@ -13,6 +13,7 @@ refuses a write in one line.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import shutil
@@ -23,6 +24,7 @@ import pytest
 
 from mltui.app import MessageScreen, MltuiApp
 from mltui.config import Settings
+from mltui.screens.charts import ChartScreen
 from mltui.screens.dialogs import ConfirmDialog, PromptDialog
 from mltui.screens.experiments import ExperimentsScreen
 from mltui.widgets.status_bar import StatusBar
@@ -31,6 +33,8 @@ from support.builders import copy_store
 from support.faults import (
     PERMISSION_FAULTS,
     SERVER_FAULTS,
+    SLOW_METRIC,
+    SLOW_RUN_ID,
     SLOW_SECONDS,
     STORE_FAULTS,
     FaultServer,
@@ -216,5 +220,25 @@ async def test_a_slow_server_shows_loading_then_the_list_and_q_quits():
             await wait_for(pilot, lambda: screen.experiments and "Default" in screen_text(app),
                            "the list", SLOW_SECONDS * 10)
             assert screen.error is None
+            pressed = await quit_now(pilot)
+        assert_quit(app, pressed)
+
+
+async def test_a_live_chart_draws_though_each_read_outlasts_the_refresh_interval():
+    """A chart refreshing every 0.5 s over a server that takes 3 s per read: each tick
+    once cancelled the read in flight, so nothing was ever drawn (the soak found it on
+    PostgreSQL, where a downsampled read of 2,700 points takes about half a second)."""
+    with FaultServer("slow") as server:
+        app = make_app(server.url, live=0.5)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: isinstance(app.screen, ExperimentsScreen))
+            run = (await asyncio.to_thread(app.store.get_run, SLOW_RUN_ID)).run
+            assert run.status == "RUNNING"  # the chart refreshes on its own
+            app.push_screen(ChartScreen([run], [SLOW_METRIC], SLOW_METRIC))
+            chart = await wait_for(pilot, lambda: isinstance(app.screen, ChartScreen)
+                                   and app.screen, "the chart")
+            await wait_for(pilot, lambda: chart.reads >= 2 and chart.series
+                           and chart.series[0].steps == [0, 1, 2, 3, 4],
+                           "two reads delivered, drawn", SLOW_SECONDS * 10)
             pressed = await quit_now(pilot)
         assert_quit(app, pressed)

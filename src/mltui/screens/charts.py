@@ -210,7 +210,9 @@ the chart counts them.
         return False
 
     def _tick(self) -> None:
-        if self.live and self.mltui.screen is self:
+        # not while a read is on its way: a tick would cancel it (the reads are one
+        # exclusive group), and a read slower than the interval would never arrive
+        if self.live and self.mltui.screen is self and not self.reading:
             # new points: a read kept for another range is out of date
             if self.settings.zoom is None:
                 self._zoomed = None
