@@ -27,6 +27,7 @@ from mltui.config import Settings
 from mltui.screens.charts import ChartScreen
 from mltui.screens.dialogs import ConfirmDialog, PromptDialog
 from mltui.screens.experiments import ExperimentsScreen
+from mltui.screens.run import RunScreen
 from mltui.widgets.status_bar import StatusBar
 from support.apphelp import make_app, screen_text, toasts, wait_for, wait_screen
 from support.builders import copy_store
@@ -240,5 +241,26 @@ async def test_a_live_chart_draws_though_each_read_outlasts_the_refresh_interval
             await wait_for(pilot, lambda: chart.reads >= 2 and chart.series
                            and chart.series[0].steps == [0, 1, 2, 3, 4],
                            "two reads delivered, drawn", SLOW_SECONDS * 10)
+            pressed = await quit_now(pilot)
+        assert_quit(app, pressed)
+
+
+async def test_a_live_run_screen_refreshes_though_each_read_outlasts_the_interval():
+    """The run screen had the same fault: its first read arrived (the refresh starts
+    after it), then every later one was cancelled by the next tick and the screen
+    stayed on its first read."""
+    with FaultServer("slow") as server:
+        app = make_app(server.url, live=0.5)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: isinstance(app.screen, ExperimentsScreen))
+            run = (await asyncio.to_thread(app.store.get_run, SLOW_RUN_ID)).run
+            app.push_screen(RunScreen(run))
+            screen = await wait_for(pilot, lambda: isinstance(app.screen, RunScreen)
+                                    and app.screen, "the run screen")
+            await wait_for(pilot, lambda: screen.last_good is not None, "the first read",
+                           SLOW_SECONDS * 10)
+            first = screen.last_good
+            await wait_for(pilot, lambda: screen.last_good != first, "a refresh delivered",
+                           SLOW_SECONDS * 10)
             pressed = await quit_now(pilot)
         assert_quit(app, pressed)

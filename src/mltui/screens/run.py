@@ -107,6 +107,8 @@ opens the parent run of a nested run. A RUNNING run refreshes every few seconds
         self.chart_settings = ChartSettings()
         self.stale: str | None = None
         """Why the last read failed (what is shown is from ``last_good``)."""
+        self.reading = False
+        """A read of the run is on its way."""
         self.last_good: float | None = None
 
     @property
@@ -141,18 +143,22 @@ opens the parent run of a nested run. A RUNNING run refreshes every few seconds
 
     # -- loading ------------------------------------------------------------------
     def action_reload(self) -> None:
+        self.reading = True
         run_blocking(self, load_run_view, self.store, self.run.run_id, self._names,
                      done=self._loaded, failed=self._failed, group="run-detail")
 
     def _failed(self, message: str) -> None:
         # what was read stays on screen, marked stale; a followed run retries each tick
+        self.reading = False
         if self.stale is None:
             self.notify(message, severity="warning")
         self.stale = message
         self._show_info(self.run)
 
     def _tick(self) -> None:
-        if self.live and self.app.screen is self:
+        # not while a read is on its way: the tick would cancel it (one exclusive
+        # group), and a read slower than the interval would never arrive
+        if self.live and self.app.screen is self and not self.reading:
             self.action_reload()
 
     def _follow(self, run: Run) -> None:
@@ -250,6 +256,7 @@ opens the parent run of a nested run. A RUNNING run refreshes every few seconds
             info.append(safe_text(value))
 
     def _loaded(self, view: RunView) -> None:
+        self.reading = False
         self.view = view
         self.stale, self.last_good = None, time.time()
         run = view.detail.run
