@@ -77,9 +77,13 @@ def test_exporting_over_a_thousand_marked_runs_writes_each_once(pages, tmp_path)
     assert set(got) == set(marked)
 
 
-@pytest.mark.xfail(strict=True, reason="iter_marked sorts each chunk of 500 ids on its own: "
-                   "past 500 marked runs the export is not in the query's order")
-def test_exporting_over_five_hundred_marked_runs_keeps_the_querys_order(pages, tmp_path):
+@pytest.mark.parametrize("in_memory", [True, False], ids=["sorted", "walked"])
+def test_exporting_over_five_hundred_marked_runs_keeps_the_querys_order(
+        pages, tmp_path, monkeypatch, in_memory):
+    from mltui.views import run_pages
+
+    if not in_memory:  # past SORT_IN_MEMORY runs the query itself is walked
+        monkeypatch.setattr(run_pages, "SORT_IN_MEMORY", 10)
     store, exp, every = pages
     marked = _marked(every)
     wanted = set(marked)

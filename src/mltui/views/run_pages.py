@@ -19,6 +19,7 @@ from ..store.base import BaseStore
 from ..store.entities import PARENT_RUN_TAG, Run, ViewType
 from ..store.errors import InvalidSearch
 from ..store.query import RunQuery
+from ..store.search import parse_order_by, sort_runs
 
 MAX_CHILDREN = 5000
 """Children listed under one parent (the rest: 'N more, flat view shows all')."""
@@ -136,12 +137,42 @@ def runs_by_id(
 
 def iter_marked(store: BaseStore, query: RunQuery, marked: Sequence[str]) -> Iterable[Run]:
     """The marked runs in the query's order (any view: a marked run may have been
-    deleted or filtered out since)."""
-    for i in range(0, len(marked), 500):
-        chunk = ", ".join(f"'{rid}'" for rid in marked[i : i + 500] if _SAFE_ID.match(rid))
-        if chunk:
-            yield from store.iter_query(query.replace(
-                filter=f"attributes.run_id IN ({chunk})", view=ViewType.ALL, top_level=False))
+    deleted or filtered out since). The store is asked 500 ids at a time; past one
+    chunk the chunks' runs are put in order here, as MLflow's SQL store orders
+    (``sort_runs``), or, past ``SORT_IN_MEMORY`` runs, picked out while walking
+    every run of the query's experiments in its order."""
+    chunks = [[rid for rid in marked[i : i + 500] if _SAFE_ID.match(rid)]
+              for i in range(0, len(marked), 500)]
+    chunks = [chunk for chunk in chunks if chunk]
+
+    def by_ids(ids: Sequence[str]) -> Iterable[Run]:
+        listed = ", ".join(f"'{rid}'" for rid in ids)
+        return store.iter_query(query.replace(
+            filter=f"attributes.run_id IN ({listed})", view=ViewType.ALL, top_level=False))
+
+    if len(chunks) <= 1:
+        for chunk in chunks:
+            yield from by_ids(chunk)
+        return
+    if len(marked) <= SORT_IN_MEMORY:
+        found = [run for chunk in chunks for run in by_ids(chunk)]
+        yield from sort_runs(found, parse_order_by(query.order_by))
+        return
+    wanted = {rid for chunk in chunks for rid in chunk}
+    seen: set[str] = set()
+    # every run of the experiments in the query's order, as the chunks are asked
+    for run in store.iter_query(query.replace(filter="", view=ViewType.ALL, top_level=False)):
+        if run.run_id in wanted:
+            seen.add(run.run_id)
+            yield run
+    for chunk in chunks:
+        rest = [rid for rid in chunk if rid not in seen]
+        if rest:
+            yield from by_ids(rest)
+
+
+SORT_IN_MEMORY = 20_000
+"""Marked runs up to which an export sorts them in memory (about 100 MB at most)."""
 
 
 # -- the book of pages ---------------------------------------------------------------
