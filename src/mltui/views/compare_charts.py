@@ -76,17 +76,23 @@ class Axis:
                          else self.column.spec)
         return text + " (log)" if self.log else text
 
-    def position(self, value) -> float | None:
-        if value is None:
-            return None
+    def positions(self, values: Sequence) -> list[float | None]:
+        """Where each value goes (None: not drawn), in one pass (100,000 runs)."""
         if self.categories is not None:
-            return float(self.categories.index(str(value)))
-        number = float(value)
-        if not math.isfinite(number):
-            return None
-        if self.log:
-            return math.log10(number) if number > 0 else None
-        return number
+            at = {name: float(i) for i, name in enumerate(self.categories)}
+            return [None if v is None else at.get(str(v)) for v in values]
+        out: list[float | None] = []
+        append, isfinite, log10, log = out.append, math.isfinite, math.log10, self.log
+        for value in values:
+            if value is None:
+                append(None)
+                continue
+            number = float(value)
+            if not isfinite(number) or (log and number <= 0):
+                append(None)
+            else:
+                append(log10(number) if log else number)
+        return out
 
     def tick_text(self, value: float) -> str:
         if self.categories is not None:
@@ -178,8 +184,8 @@ def read_scatter(
                                                    limit=limit)
     x_axis, y_axis = make_axis(x, x_values), make_axis(y, y_values)
     out = Scatter(x_axis, y_axis, [], [], [], more=more)
-    for rid, xv, yv in zip(ids, x_values, y_values, strict=True):
-        px, py = x_axis.position(xv), y_axis.position(yv)
+    xs, ys = x_axis.positions(x_values), y_axis.positions(y_values)
+    for rid, px, py in zip(ids, xs, ys, strict=True):
         if px is None or py is None:
             out.missing += 1
             continue
@@ -293,7 +299,7 @@ def read_parallel(
     columns = [*params, metric]
     ids, values, more = read_columns(store, columns, query=query, runs=runs, limit=limit)
     axes = [make_axis(c, v) for c, v in zip(columns, values, strict=True)]
-    positions = [[axis.position(v) for v in column_values]
+    positions = [axis.positions(column_values)
                  for axis, column_values in zip(axes, values, strict=True)]
     out = Parallel(axes, more=more)
     for axis_positions, axis in zip(positions, axes, strict=True):
