@@ -25,8 +25,10 @@ from support.clihelp import one_line_error, run_cli
 from support.faults import (
     PERMISSION_FAULTS,
     SERVER_FAULTS,
+    SERVER_SAYS,
     SLOW_SECONDS,
     STORE_FAULTS,
+    STORE_SAYS,
     FaultServer,
     make_store,
     permission_problem,
@@ -52,24 +54,6 @@ WRITES = {"experiment", "run", "version", "stage", "alias"}
 TUI = "mltui URI"
 """The UI's entry: ``mltui URI`` opens the store, then (only then) starts the UI."""
 
-STORE_SAYS = {
-    "random-bytes": "Not an sqlite database",
-    "truncated": "database disk image is malformed",
-    "empty": "is not an MLflow tracking database",
-    "not-mlruns-folder": "is not an mlruns folder",
-    "not-mlflow-sqlite": "is not an MLflow tracking database",
-    "unreadable": "permission denied",
-    "read-only-folder": "read-only",
-    "deleted": "No such database file",
-    "replaced-by-folder": "is a directory, not an MLflow sqlite database",
-}
-SERVER_SAYS = {
-    "dead": "connection refused",
-    "slow": "did not answer",
-    "hang": "did not answer",
-    "401": "HTTP 401 Unauthorized",
-    "500": "HTTP 500 Internal Server Error",
-}
 
 
 def invoke(capsys, command: str, uri: str) -> tuple[int, str, str]:

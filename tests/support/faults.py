@@ -39,6 +39,18 @@ STORE_FAULTS = ("random-bytes", "truncated", "empty", "not-mlruns-folder", "not-
                 "unreadable", "read-only-folder", "deleted", "replaced-by-folder")
 PERMISSION_FAULTS = ("unreadable", "read-only-folder")
 """Faults that only show when file permissions apply (see :func:`permissions_apply`)."""
+STORE_SAYS = {
+    "random-bytes": "Not an sqlite database",
+    "truncated": "database disk image is malformed",
+    "empty": "is not an MLflow tracking database",
+    "not-mlruns-folder": "is not an mlruns folder",
+    "not-mlflow-sqlite": "is not an MLflow tracking database",
+    "unreadable": "permission denied",
+    "read-only-folder": "read-only",
+    "deleted": "No such database file",
+    "replaced-by-folder": "is a directory, not an MLflow sqlite database",
+}
+"""What mltui's one line says about each bad store (a write, for the read-only folder)."""
 
 
 def make_store(fault: str, folder: Path) -> str:
@@ -154,6 +166,14 @@ def permission_problem(folder: Path) -> str | None:
 # -- servers -----------------------------------------------------------------------------
 
 SERVER_FAULTS = ("dead", "slow", "hang", "401", "500")
+SERVER_SAYS = {
+    "dead": "connection refused",
+    "slow": "did not answer",
+    "hang": "did not answer",
+    "401": "HTTP 401 Unauthorized",
+    "500": "HTTP 500 Internal Server Error",
+}
+"""What mltui's one line says about each bad server (slow: past the read timeout)."""
 SLOW_SECONDS = 3.0
 EXPERIMENT = {"experiment_id": "0", "name": "Default", "artifact_location": "/tmp/none",
               "lifecycle_stage": "active", "last_update_time": 0, "creation_time": 0}
@@ -210,7 +230,7 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(500, b"<!doctype html><html><title>500 Internal Server Error"
                               b"</title><body>oops</body></html>", "text/html")
         if mode == "slow":
-            self.server.stopping.wait(SLOW_SECONDS)
+            self.server.stopping.wait(self.server.delay)
             path = self.path.split("?")[0]
             answer = next((body for end, body in SLOW_ANSWERS.items() if path.endswith(end)),
                           {})
@@ -226,9 +246,10 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, mode: str):
+    def __init__(self, mode: str, delay: float):
         super().__init__(("127.0.0.1", 0), _Handler)
         self.mode = mode
+        self.delay = delay
         self.requests = 0
         self.stopping = threading.Event()
 
@@ -239,12 +260,14 @@ class _Server(ThreadingHTTPServer):
 
 class FaultServer:
     """A tracking server that fails in one way (see :data:`SERVER_FAULTS`), on
-    127.0.0.1; ``with FaultServer("500") as url: ...``."""
+    127.0.0.1; ``with FaultServer("500") as server: server.url ...``. ``delay``: the
+    seconds a slow server takes for each answer."""
 
-    def __init__(self, mode: str):
+    def __init__(self, mode: str, delay: float = SLOW_SECONDS):
         if mode not in SERVER_FAULTS:
             raise ValueError(mode)
         self.mode = mode
+        self.delay = delay
         self._server: _Server | None = None
         self.url = ""
 
@@ -257,7 +280,7 @@ class FaultServer:
         if self.mode == "dead":
             self.url = f"http://127.0.0.1:{free_port()}"
             return self
-        self._server = _Server(self.mode)
+        self._server = _Server(self.mode, self.delay)
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
         return self
