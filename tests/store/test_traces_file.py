@@ -30,7 +30,7 @@ from support.traces_builder import (
     MAIN_COUNT,
     OTHER,
 )
-from support.traces_match import assert_same_info, assert_same_spans
+from support.traces_match import all_traces, assert_same_info, assert_same_spans, eid
 
 
 @pytest.fixture(scope="module")
@@ -48,16 +48,6 @@ def store(backend):
 @pytest.fixture(scope="module")
 def client(backend):
     return backend.client()
-
-
-def eid(store, name: str) -> str:
-    exp = store.get_experiment_by_name(name)
-    assert exp is not None, name
-    return exp.experiment_id
-
-
-def all_traces(store, name: str):
-    return store.search_traces([eid(store, name)], max_results=1000).traces
 
 
 def test_capability_and_counts(store):

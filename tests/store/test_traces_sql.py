@@ -34,7 +34,7 @@ from support.traces_builder import (
     OTHER,
     RUN_NAME,
 )
-from support.traces_match import assert_same_info, assert_same_spans, mlflow_spans
+from support.traces_match import all_traces, assert_same_info, assert_same_spans, eid, mlflow_spans
 
 LEGACY_DB = Path(__file__).resolve().parents[1] / "data" / "mlflow-2.9.2.db"
 
@@ -56,16 +56,6 @@ def store(sql_backend):
 @pytest.fixture(scope="module")
 def client(sql_backend):
     return sql_backend.client()
-
-
-def eid(store, name: str) -> str:
-    exp = store.get_experiment_by_name(name)
-    assert exp is not None, name
-    return exp.experiment_id
-
-
-def all_traces(store, name: str):
-    return store.search_traces([eid(store, name)], max_results=1000).traces
 
 
 def test_capability_and_counts(store):

@@ -142,3 +142,15 @@ def mlflow_spans(client, trace_id: str):
         if "not fully exported" not in str(exc):
             raise
         return client._tracing_client.store.get_trace(trace_id, allow_partial=True).data.spans
+
+
+def eid(store, name: str) -> str:
+    """The id of the experiment ``name`` in mltui's ``store``."""
+    exp = store.get_experiment_by_name(name)
+    assert exp is not None, name
+    return exp.experiment_id
+
+
+def all_traces(store, name: str):
+    """Every trace of the experiment ``name``, as mltui's ``store`` searches them."""
+    return store.search_traces([eid(store, name)], max_results=1000).traces
