@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from textual import events
+from textual.css.query import NoMatches
 from textual.pilot import Pilot
 from textual.worker import WorkerCancelled, WorkerState
 
@@ -83,7 +84,12 @@ async def wait_for(
     """Poll ``condition`` (on the UI loop) until it is truthy; its value is returned."""
     deadline = time.monotonic() + timeout
     while True:
-        value = condition()
+        try:
+            value = condition()
+        except NoMatches:
+            # a screen becomes active before its compose has mounted every widget:
+            # a query for one not there yet means "not yet", and times out like any other
+            value = None
         if value:
             return value
         if time.monotonic() > deadline:
