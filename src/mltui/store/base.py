@@ -524,7 +524,14 @@ class BaseStore(ABC):
         self._unsupported("the model registry")
 
     def list_logged_models(self, experiment_id: str) -> list[LoggedModel]:
-        """MLflow 3's logged models of an experiment (capabilities.logged_models)."""
+        """MLflow 3's live logged models of an experiment, newest first, each with
+        its tags, params and metrics (capabilities.logged_models)."""
+        self._unsupported("logged models")
+
+    def get_logged_model(self, model_id: str) -> LoggedModel:
+        """One live logged model by id (``m-…``), as ``MlflowClient.get_logged_model``:
+        what a registered version's ``models:/m-…`` source points at. Raises
+        ResourceNotFound."""
         self._unsupported("logged models")
 
     # experiment and run edits (the everyday edits): each leaves the store as the

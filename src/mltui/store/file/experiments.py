@@ -29,6 +29,7 @@ from .layout import (
     list_keys,
     read_key_values,
     read_text,
+    safe_name,
 )
 from .meta import MetaError, describe_error, int_or_none, read_meta, text_or_empty
 from .root import Root
@@ -154,6 +155,17 @@ class Experiments:
             )
         models.sort(key=lambda m: -(m.creation_time or 0))
         return models
+
+    def logged_model(self, model_id: str) -> LoggedModel:
+        """One live logged model by id: MLflow's file store looks for its folder under
+        every experiment's ``models``. Raises ResourceNotFound."""
+        if safe_name(model_id):
+            for eid, path in self._root.experiment_dirs(ViewType.ALL):
+                if os.path.isdir(os.path.join(path, MODELS, model_id)):
+                    for model in self.logged_models(eid):
+                        if model.model_id == model_id:
+                            return model
+        raise ResourceNotFound(f"Logged model with ID '{model_id}' not found")
 
     def model_artifacts(self, model: LoggedModel) -> ArtifactReader:
         """The reader of a logged model's files: its ``artifact_location``, or for an

@@ -96,6 +96,9 @@ class FileStore(BaseStore):
     def list_logged_models(self, experiment_id: str) -> list[LoggedModel]:
         return self._experiments.logged_models(experiment_id)
 
+    def get_logged_model(self, model_id: str) -> LoggedModel:
+        return self._experiments.logged_model(model_id)
+
     # -- traces (filtered and sorted in Python, as MLflow's file store) --------------
     def query_traces(
         self, query: TraceQuery, *, max_results: int = 100, offset: int = 0,

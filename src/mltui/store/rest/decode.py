@@ -189,6 +189,7 @@ def logged_model(item: dict) -> LoggedModel:
         source_run_id=info.get("source_run_id") or "",
         tags=pairs(info.get("tags")),
         params=pairs(data.get("params") or info.get("params")),
+        metrics=[metric(m) for m in data.get("metrics") or ()],
     )
 
 

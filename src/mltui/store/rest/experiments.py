@@ -7,6 +7,8 @@ them.
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from ..entities import Experiment, LoggedModel, ViewType
 from ..errors import InvalidValue, ResourceNotFound
 from . import decode
@@ -60,6 +62,16 @@ class Experiments:
         result = [decode.logged_model(item) for item in items]
         result.sort(key=lambda m: m.creation_time or 0, reverse=True)
         return result
+
+    def logged_model(self, model_id: str) -> LoggedModel:
+        """One logged model (``GET logged-models/{id}``); ResourceNotFound also from a
+        server older than MLflow 3. The id is quoted whole: a hostile ``../x`` stays
+        one path segment."""
+        try:
+            data = self.client.call("GET", f"logged-models/{quote(model_id, safe='')}")
+        except EndpointNotFound:
+            raise ResourceNotFound(f"Logged model with ID '{model_id}' not found") from None
+        return decode.logged_model(data.get("model") or {})
 
 
 def _id_key(exp: Experiment) -> tuple:

@@ -121,6 +121,10 @@ class RestStore(BaseStore):
         """Newest first; none from a server older than MLflow 3."""
         return self.experiments.logged_models(experiment_id)
 
+    def get_logged_model(self, model_id: str) -> LoggedModel:
+        """``GET logged-models/{id}``."""
+        return self.experiments.logged_model(model_id)
+
     # traces (REST API 3.0; see :mod:`.traces`) -------------------------------------
     def query_traces(
         self, query: TraceQuery, *, max_results: int = 100, offset: int = 0,

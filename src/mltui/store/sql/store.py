@@ -182,6 +182,9 @@ class SqlStore(BaseStore):
         """The experiment's logged models, newest first (none on older schemas)."""
         return self._logged_models.list_for(experiment_id)
 
+    def get_logged_model(self, model_id: str) -> LoggedModel:
+        return self._logged_models.get(model_id)
+
     # traces ----------------------------------------------------------------------
     def query_traces(
         self, query: TraceQuery, *, max_results: int = 100, offset: int = 0,
