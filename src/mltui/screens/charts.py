@@ -43,6 +43,8 @@ from ..widgets.status_bar import StatusBar
 from .base import MltuiScreen
 
 LIVE_STATUSES = ("RUNNING", "SCHEDULED")
+INTERIM_AFTER = 0.3
+"""Seconds a zoom waits for its read before drawing the points in memory."""
 
 
 def metric_keys(runs: Sequence[Run]) -> list[str]:
@@ -133,6 +135,8 @@ the chart counts them.
         self._timer: Timer | None = None
         self.reads = 0
         """Reads delivered (tests wait on it)."""
+        self._interim: Timer | None = None
+        """The draw from memory while a zoom's read is on its way (see _change)."""
         self.reading = False
         """A read is on its way (the chart shows the points in memory meanwhile)."""
 
@@ -231,6 +235,7 @@ the chart counts them.
 
     # -- drawing ----------------------------------------------------------------------
     def _draw(self) -> None:
+        self._cancel_interim()
         self.chart.show(self.series, self.settings)
         self.query_one("#chart-legend", Static).update(legend(self.series, self.settings))
         said = notes(self.series, self.settings)
@@ -260,9 +265,20 @@ the chart counts them.
     def _change(self, settings: ChartSettings, read: bool = False) -> None:
         self.settings = settings
         if read and not self._from_memory():
-            # the new range, downsampled afresh; meanwhile the points in memory
+            # the new range, downsampled afresh. A build of the points in memory
+            # would hold the UI thread (and the GIL) as long as the read itself on a
+            # dense range, so it waits: only a read slower than INTERIM_AFTER shows it
             self.action_reload()
+            self._cancel_interim()
+            self._interim = self.set_timer(INTERIM_AFTER, self._draw)
+            self._show_status()
+            return
         self._draw()
+
+    def _cancel_interim(self) -> None:
+        if self._interim is not None:
+            self._interim.stop()
+            self._interim = None
 
     # -- keys -------------------------------------------------------------------------
     def action_cycle_x(self) -> None:
