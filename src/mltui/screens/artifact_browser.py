@@ -32,7 +32,7 @@ from textual.widgets import Input, Static
 
 from ..background import run_blocking
 from ..store.base import BaseStore
-from ..store.entities import Run
+from ..store.entities import LoggedModel, Run
 from ..textfmt import safe_text
 from ..views.artifact_save import (
     destination,
@@ -41,7 +41,14 @@ from ..views.artifact_save import (
     save_artifact,
     temp_copy,
 )
-from ..views.artifacts import ArtifactItem, RootListing, load_children, load_root, reveal
+from ..views.artifacts import (
+    ArtifactItem,
+    RootListing,
+    load_children,
+    load_model_root,
+    load_root,
+    reveal,
+)
 from ..views.artifacts import walk_matches as walk
 from ..views.preview_types import ModelPreview, Preview
 from ..views.previews import load_preview
@@ -84,9 +91,13 @@ class ArtifactBrowser(Vertical):
             self.browser = browser
             self.run = run
 
-    def __init__(self, run_id: str, *, path: str = "", source_key: str = "", **kwargs):
+    def __init__(self, run_id: str, *, path: str = "", source_key: str = "",
+                 model: LoggedModel | None = None, **kwargs):
         super().__init__(**kwargs)
         self.run_id = run_id
+        self.model = model
+        """A logged model whose own files the browser shows (the logged model
+        screen), instead of a run's artifacts and models."""
         self.listing: RootListing | None = None
         self.item: ArtifactItem | None = None
         self.preview: Preview | None = None
@@ -134,6 +145,10 @@ class ArtifactBrowser(Vertical):
         if self.item is not None and self._want == ("", ""):
             self._want = (self.item.source.key, self.item.path)
         self._header(Text("Loading…", style="dim"))
+        if self.model is not None:
+            run_blocking(self, load_model_root, self.store, self.model, done=self._root_loaded,
+                         failed=self._root_failed, group="artifacts-root")
+            return
         run_blocking(self, load_root, self.store, self.run_id, done=self._root_loaded,
                      failed=self._root_failed, group="artifacts-root")
 
@@ -151,7 +166,9 @@ class ArtifactBrowser(Vertical):
         if not listing.items:
             self._header(Text(safe_text(listing.run.artifact_uri), style="dim"))
             problem = "; ".join(listing.problems)
-            self.pane.show_message(problem or "This run has no artifacts", error=bool(problem))
+            empty = "This model has no files" if self.model is not None else \
+                "This run has no artifacts"
+            self.pane.show_message(problem or empty, error=bool(problem))
             return
         for problem in listing.problems:
             self.app.notify(problem, severity="warning")

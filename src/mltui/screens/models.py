@@ -52,7 +52,8 @@ and may carry aliases such as @champion that serving code loads by name.
 
 / filters by name (plain text matches anywhere, case-insensitive; with a % the
 text is a SQL LIKE pattern, where % and _ are wildcards). Prompts (MLflow's
-prompt registry) are hidden; P shows them.
+prompt registry) are hidden; P shows them, and enter on one opens its versions,
+templates and the diff between two versions.
 Columns: N/S/P/A count the versions in each stage.
 
 n creates a registered model, N renames the one under the cursor (versions,
@@ -179,7 +180,11 @@ lists them and the aliases lost, and MLflow cannot undo it.
 
     def action_open(self) -> None:
         model = self.current
-        if model is not None:
+        if model is not None and model.is_prompt:
+            from .prompts import PromptScreen
+
+            self.app.push_screen(PromptScreen(model.name))
+        elif model is not None:
             from .versions import VersionsScreen
 
             self.app.push_screen(VersionsScreen(model.name))

@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Markdown
 from ..background import run_blocking
 from ..store.entities import STAGES, ModelVersion, RegisteredModel
 from ..textfmt import first_line, format_relative, safe_multiline, safe_text, truncate
+from ..views.logged_models import version_model_id
 from ..views.registry import ModelView, load_model_view
 from ..widgets.footer import KeysFooter
 from ..widgets.status_bar import StatusBar
@@ -49,6 +50,7 @@ class VersionsScreen(MltuiScreen):
         Binding("X,delete", "delete_version", "Delete version", show=False,
                 id="versions.delete"),
         Binding("enter", "open_run", "Source run", id="versions.run"),
+        Binding("M", "logged_model", "Logged model", id="versions.logged_model"),
         Binding("r,ctrl+r", "reload", "Reload", show=False, id="versions.reload"),
         Binding("escape,backspace", "back", "Back", show=False, id="versions.back"),
     ]
@@ -67,7 +69,8 @@ t edits this version's tags, T the model's: each add, change or delete shows
 the key and its value before and after, and is written only once confirmed.
 d / D edit the descriptions (ctrl+s saves; escape asks before it throws
 edited text away).
-f filters by stage; enter opens the run that produced the version.
+f filters by stage; enter opens the run that produced the version, M the
+logged model it was registered from (MLflow 3: source models:/m-…).
 n registers a new version (source runs:/RUN_ID/PATH or models:/m-...); X deletes
 the version under the cursor, for good (the confirmation names its aliases).
 
@@ -105,8 +108,8 @@ version changed since it was shown, nothing is written and you are told.
 
     def on_mount(self) -> None:
         self._column_keys = self.table.add_columns(
-            "Version", "Stage", "Aliases", "Created", "Updated", "Source run", "Status",
-            "Description", "Tags")
+            "Version", "Stage", "Aliases", "Created", "Updated", "Source run", "Logged model",
+            "Status", "Description", "Tags")
         self.table.focus()
         self.action_reload()
 
@@ -163,6 +166,7 @@ version changed since it was shown, nothing is written and you are told.
             format_relative(mv.creation_time),
             format_relative(mv.last_updated_time),
             Text(truncate(safe_text(run_name), 24)),
+            Text(safe_text(version_model_id(mv) or ""), style="magenta"),
             Text(safe_text(mv.status)),
             Text(truncate(safe_text(first_line(mv.description)), 36)),
             Text(truncate(safe_text(tags), 30)),
@@ -383,6 +387,20 @@ version changed since it was shown, nothing is written and you are told.
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
         self.action_open_run()
+
+    def action_logged_model(self) -> None:
+        """The MLflow 3 logged model the version was registered from."""
+        mv = self.current
+        if mv is None:
+            return
+        model_id = version_model_id(mv)
+        if model_id is None:
+            self.notify(f"v{mv.version} was not registered from a logged model (models:/m-…)",
+                        severity="warning")
+            return
+        from .logged_models import LoggedModelScreen
+
+        self.app.push_screen(LoggedModelScreen(model_id))
 
     def action_back(self) -> None:
         self.app.pop_screen()

@@ -139,6 +139,17 @@ def load_root(store: BaseStore, run_id: str) -> RootListing:
     return listing
 
 
+def load_model_root(store: BaseStore, model: LoggedModel) -> RootListing:
+    """The top of one logged model's own tree (the logged model screen): its files
+    at the root, not under a ``model:`` folder. The listing's run stands for the
+    model (its source run id, the model's name and artifact location), so the
+    browser's parts that name a run still have one."""
+    run = Run(run_id=model.source_run_id, experiment_id=model.experiment_id,
+              run_name=model.name, artifact_uri=model.artifact_location)
+    source = ArtifactSource(store, run, model)
+    return RootListing(run, items_of(source, "", source.entries("")))
+
+
 def items_of(source: ArtifactSource, folder: str, entries: list[ArtifactEntry]
              ) -> list[ArtifactItem]:
     """Tree items for the entries of ``folder``. An entry that is not a plain name
