@@ -461,3 +461,54 @@ def test_unwritable_data_dir_is_a_store_error(monkeypatch, tmp_path):
     monkeypatch.setenv("XDG_DATA_HOME", str(blocker))
     with pytest.raises(StoreError, match="Cannot build the demo store"):
         ensure_demo_store()
+
+
+def test_genai_data_reads_back_with_mlflow(client, store):
+    """The GenAI scenario as MLflow 3 reads it: logged models with params and metrics,
+    versions registered from them, the three-version prompt and its aliases, traces
+    with their spans (and the ones linked to a run)."""
+    import mlflow
+
+    from mltui.views.logged_models import version_model_id
+    from mltui.views.prompts import load_prompt_view
+
+    eid = _exp_id(store, "support-agent")
+    theirs = client.search_logged_models(experiment_ids=[eid])
+    ours = store.list_logged_models(eid)
+    assert [m.model_id for m in ours] == [m.model_id for m in theirs]
+    assert {m.status for m in ours} == {"READY", "PENDING"}
+    for mine, ref in zip(ours, theirs, strict=True):
+        assert (mine.name, mine.source_run_id, mine.params, mine.tags, mine.model_type) == (
+            ref.name, ref.source_run_id or "", ref.params, ref.tags, ref.model_type)
+        assert sorted((m.key, m.value, m.step) for m in mine.metrics) == sorted(
+            (m.key, m.value, m.step) for m in ref.metrics or [])
+        if mine.status == "READY":
+            assert mine.metrics and mine.params
+            assert Path(ref.artifact_location, "MLmodel").is_file()
+            assert store.get_logged_model(mine.model_id) == mine
+    for mv in client.search_model_versions("name = 'support-agent'"):
+        mine = store.get_model_version("support-agent", int(mv.version))
+        assert version_model_id(mine) == mv.source.removeprefix("models:/")
+        assert client.get_logged_model(version_model_id(mine)).source_run_id == mv.run_id
+
+    view = load_prompt_view(store, "support-triage-prompt")
+    assert [v.version for v in view.versions] == [3, 2, 1]
+    for v in view.versions:
+        ref = mlflow.genai.load_prompt(f"prompts:/support-triage-prompt/{v.version}")
+        template = ref.template if isinstance(ref.template, str) else json.dumps(ref.template)
+        assert json.loads(v.template) == ref.template if v.kind == "chat" else (
+            v.template == template)
+        assert v.message == (ref.commit_message or "")
+        assert sorted(v.aliases) == sorted(ref.aliases)
+    assert view.aliases == {"production": 2, "staging": 3}
+
+    refs = client.search_traces(locations=[eid])
+    page = store.search_traces([eid], max_results=100)
+    assert [t.trace_id for t in page.traces] == [t.info.trace_id for t in refs]
+    assert {t.state for t in page.traces} == {"OK", "ERROR"}
+    for ref in refs:
+        spans = store.get_trace_spans(ref.info.trace_id)
+        assert sorted(s.name for s in spans) == sorted(s.name for s in ref.data.spans)
+    [run] = client.search_runs([eid], "attributes.run_name = 'agent-v2-eval'")
+    linked = client.search_traces(locations=[eid], run_id=run.info.run_id)
+    assert len(linked) == 3

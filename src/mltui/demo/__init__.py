@@ -4,7 +4,9 @@ Not a backend: the demo is data *for* the SQL backend, written with the stdlib
 ``sqlite3`` from MLflow's own schema because mltui never imports mlflow at run time.
 The content is meant to exercise every screen: nested sweeps, every run status,
 long metric histories with spikes and plateaus, awkward keys, artifacts of every
-previewable kind, and a registry with every stage, aliases and a hidden prompt.
+previewable kind, a registry with every stage, aliases and a hidden prompt of
+three versions, and an LLM agent's MLflow 3 data: logged models, versions
+registered from them, and traces with their spans.
 Everything is deterministic (seeded per run) except that times are relative to the
 moment of the build.
 

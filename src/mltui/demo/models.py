@@ -63,6 +63,11 @@ def model_files(
             "serialization_format": "cloudpickle",
             "sklearn_version": "1.5.2",
         }
+    elif flavor == "pyfunc":
+        # mlflow.pyfunc.log_model(python_model=...): the one flavor, a pickled object
+        flavors["python_function"].update(
+            loader_module="mlflow.pyfunc.model", python_model="python_model.pkl")
+        del flavors["python_function"]["model_path"]
     else:
         flavors[flavor] = {
             "code": None,
@@ -70,7 +75,8 @@ def model_files(
             "transformers_version": "4.46.3",
             "peft_adaptor": "peft",
         }
-    text = {"prompt": "How do I rotate my API key?", "merchant_category": "5812"}
+    text = {"prompt": "How do I rotate my API key?", "merchant_category": "5812",
+            "ticket": "I was charged twice for my March invoice"}
     inputs = [
         {"type": "string" if c in text else "double", "name": c, "required": True} for c in columns
     ]
@@ -103,11 +109,10 @@ def model_files(
         "numpy==1.26.4",
         "pandas==2.2.3",
     ]
-    requirements += (
-        ["scikit-learn==1.5.2", "scipy==1.14.1"]
-        if flavor == "sklearn"
-        else ["torch==2.5.1", "transformers==4.46.3", "peft==0.13.2"]
-    )
+    requirements += {
+        "sklearn": ["scikit-learn==1.5.2", "scipy==1.14.1"],
+        "pyfunc": ["openai==1.57.0", "tiktoken==0.8.0"],
+    }.get(flavor, ["torch==2.5.1", "transformers==4.46.3", "peft==0.13.2"])
     row = [text.get(c, round(rng.uniform(0, 100), 2)) for c in columns]
     example = {"columns": columns, "data": [row]}
     files: dict[str, str | bytes] = {
@@ -129,7 +134,7 @@ def model_files(
             sort_keys=False,
         ),
         "input_example.json": json.dumps(example),
-        "model.pkl": blob,
+        "python_model.pkl" if flavor == "pyfunc" else "model.pkl": blob,
     }
     for relpath, data in files.items():
         write_file(folder / relpath, data)

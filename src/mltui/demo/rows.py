@@ -16,7 +16,13 @@ from collections.abc import Iterable
 MAX_FLOAT = 1.7976931348623157e308
 """How MLflow stores +/-inf (SQL has no infinity)."""
 
-OPTIONAL_COLUMNS = frozenset({"workspace", "storage_location", "deleted_time"})
+OPTIONAL_COLUMNS = frozenset({
+    "workspace", "storage_location", "deleted_time",
+    # trace_info's columns since MLflow 3.x (older releases keep these in tags and
+    # metadata), and the spans' costs and model
+    "db_payload_generation", "trace_name", "input_tokens", "output_tokens", "total_tokens",
+    "input_cost", "output_cost", "total_cost", "model_name", "model_provider",
+})
 """Columns MLflow added over time; dropped when the shipped schema lacks them."""
 WORKSPACE = "default"
 """The workspace every demo row belongs to (MLflow's default one)."""
@@ -62,6 +68,19 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         ),
         "model_version_tags": "key value name version workspace",
         "registered_model_aliases": "alias version name workspace",
+        "trace_info": (
+            "request_id experiment_id timestamp_ms execution_time_ms status "
+            "client_request_id request_preview response_preview db_payload_generation "
+            "trace_name input_tokens output_tokens total_tokens input_cost output_cost "
+            "total_cost"
+        ),
+        "trace_tags": "key value request_id",
+        "trace_request_metadata": "key value request_id",
+        "spans": (
+            "trace_id experiment_id span_id parent_span_id name type status "
+            "start_time_unix_nano end_time_unix_nano content input_cost output_cost "
+            "total_cost model_name model_provider"
+        ),
     }.items()
 }
 """Columns written per table, in MLflow's order (inserted in this table order too)."""

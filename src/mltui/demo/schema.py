@@ -16,7 +16,7 @@ from pathlib import Path
 
 SCHEMA_FILE = Path(__file__).with_name("mlflow_schema.sql")
 """MLflow's sqlite schema as plain SQL, with the version in its first line."""
-DEMO_FORMAT = 1
+DEMO_FORMAT = 2
 """Bump when the content changes: stores built by an older format are rebuilt."""
 MARKER = ".mltui-demo"
 """File in the demo folder saying which format and schema built it."""

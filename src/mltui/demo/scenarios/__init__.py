@@ -12,6 +12,7 @@ from ..builder import DemoBuilder
 from .churn_sweep import churn_sweep
 from .ctr_search import ctr_search
 from .fraud_detection import fraud_detection
+from .genai import genai
 from .llm_finetune import llm_finetune
 from .old_baselines import old_baselines
 from .quickstart import quickstart
@@ -27,3 +28,4 @@ def generate(demo: DemoBuilder) -> None:
     llm = llm_finetune(demo)
     churn = churn_sweep(demo)
     registry(demo, fraud, churn, llm)
+    genai(demo)

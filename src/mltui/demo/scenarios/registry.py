@@ -151,8 +151,8 @@ def registered_model(
 
 def prompt(demo: DemoBuilder) -> None:
     """A prompt as ``mlflow.genai.register_prompt`` stores it: a registered model
-    with the prompt tag (hidden from model listings by default), two versions and
-    the ``production`` alias."""
+    with the prompt tag (hidden from model listings by default), three versions
+    (the third a chat prompt), ``production`` on v2 and ``staging`` on v3."""
     name = "support-triage-prompt"
     created = demo.now - 5 * DAY
     templates = [
@@ -160,21 +160,26 @@ def prompt(demo: DemoBuilder) -> None:
         "Ticket: {{ticket}}",
         "You triage support tickets. Reply with exactly one label from: billing, outage, "
         "how-to, account, other.\n\nTicket: {{ticket}}\nLabel:",
+        # a chat prompt: register_prompt stores the messages as JSON
+        '[{"role": "system", "content": "You triage support tickets. Reply with exactly '
+        'one label from: billing, outage, how-to, account, other."}, {"role": "user", '
+        '"content": "Ticket: {{ticket}}\\nLabel:"}]',
     ]
+    messages = {2: "Stricter label set", 3: "Chat format for gpt-4o-mini"}
     made = created
     for number, template in enumerate(templates, start=1):
         made = created + (number - 1) * 2 * DAY
         tags = {
             "mlflow.prompt.is_prompt": "true",
             "mlflow.prompt.text": template,
-            "_mlflow_prompt_type": "text",
+            "_mlflow_prompt_type": "chat" if template.startswith("[") else "text",
         }
         # the commit message is the version description; prompts have no run
-        message = "Stricter label set" if number == 2 else None
+        message = messages.get(number)
         model_version(demo, name, number, made, made, "None", "dummy-source", None, message, tags)
     demo.rows.extend("registered_models", [(name, created, made, None)])
     demo.rows.extend("registered_model_tags", [("mlflow.prompt.is_prompt", "true", name)])
-    demo.rows.extend("registered_model_aliases", [("production", 2, name)])
+    demo.rows.extend("registered_model_aliases", [("production", 2, name), ("staging", 3, name)])
 
 
 def model_version(
@@ -188,9 +193,11 @@ def model_version(
     run_id: str | None,
     description: str | None,
     tags: dict[str, str],
+    storage_location: str | None = None,
 ) -> None:
     """A model version row as ``create_model_version`` writes it (then moved to
-    ``stage`` at ``changed``): no user id, READY, storage location = source."""
+    ``stage`` at ``changed``): no user id, READY, storage location = source (a
+    logged model's: its files, given as ``storage_location``)."""
     demo.rows.add(
         "model_versions",
         name=name,
@@ -205,6 +212,6 @@ def model_version(
         status="READY",
         status_message=None,
         run_link=None,
-        storage_location=source,
+        storage_location=storage_location or source,
     )
     demo.rows.extend("model_version_tags", [(k, v, name, number) for k, v in tags.items()])
