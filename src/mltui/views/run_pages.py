@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from ..store.base import BaseStore
 from ..store.entities import PARENT_RUN_TAG, Run, ViewType
@@ -42,6 +43,23 @@ class LoadedPage:
     """Pages follow this one."""
     nested: bool | None = None
     """Whether any run of the experiments has a parent (learnt on the first page)."""
+
+    @property
+    def row_count(self) -> int:
+        """Rows on this page (what :class:`PageBook` counts, whatever the rows are)."""
+        return len(self.runs)
+
+
+class PageAnswer(Protocol):
+    """What :class:`PageBook` reads of a page the store returned: the runs table's
+    :class:`LoadedPage`, the traces table's ``views.trace_pages.LoadedTraces``."""
+
+    page: int
+    total: int | None
+    more: bool
+
+    @property
+    def row_count(self) -> int: ...
 
 
 def load_page(
@@ -180,8 +198,8 @@ SORT_IN_MEMORY = 20_000
 
 @dataclass
 class PageBook:
-    """What the runs table has asked for the current query. A new query starts a
-    new generation; answers of older generations are ignored."""
+    """What a paged table (runs, traces) has asked for the current query. A new
+    query starts a new generation; answers of older generations are ignored."""
 
     size: int
     generation: int = 0
@@ -240,23 +258,23 @@ class PageBook:
         self.queued = [p for p in self.queued if p in wanted]
         return fetch, dropped
 
-    def first_arrived(self, page: LoadedPage) -> bool:
+    def first_arrived(self, page: PageAnswer) -> bool:
         """Take the total from the first page. True when the store could not count
         and a count must be asked for separately (the table meanwhile holds what
         it has and one page more)."""
         if page.total is not None:
             self.total, self.total_known = page.total, True
         elif page.more and not self.total_known:
-            self.total = len(page.runs) + self.size
+            self.total = page.row_count + self.size
             return True
         elif not page.more:
-            self.total, self.total_known = len(page.runs), True
+            self.total, self.total_known = page.row_count, True
         return False
 
-    def later_arrived(self, page: LoadedPage) -> None:
+    def later_arrived(self, page: PageAnswer) -> None:
         """A store that cannot count: grow the total as pages show more rows."""
         if not self.total_known:
-            seen = page.page * self.size + len(page.runs) + (self.size if page.more else 0)
+            seen = page.page * self.size + page.row_count + (self.size if page.more else 0)
             self.total = max(self.total or 0, seen)
 
     def counted(self, total: int) -> None:
