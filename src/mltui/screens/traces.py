@@ -1,0 +1,407 @@
+"""The traces of one or several experiments (or of one run): MLflow 3's records
+of LLM application requests, page by page, filtered and sorted by the store with
+MLflow's trace search syntax.
+
+The screen follows the runs screen: a :class:`~mltui.views.run_pages.PageBook`
+per query, pages fetched in workers as lines come into view, a total that may
+arrive late from a store that cannot count (a tracking server). ``enter`` opens
+the trace (``screens/trace.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import partial
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import Static
+
+from ..background import run_blocking
+from ..store.errors import InvalidSearch
+from ..store.search.trace_filters import parse_trace_filter
+from ..store.trace_entities import TraceInfo, TraceQuery
+from ..textfmt import count_of, safe_text
+from ..views.run_pages import PageBook
+from ..views.trace_pages import (
+    LoadedTraces,
+    Refused,
+    SortState,
+    TraceColumn,
+    TraceRows,
+    any_traces,
+    count_trace_rows,
+    load_trace_page,
+    trace_query,
+    whole_value,
+)
+from ..widgets.filter_bar import FilterBar
+from ..widgets.footer import KeysFooter
+from ..widgets.status_bar import StatusBar
+from ..widgets.trace_filter_bar import TraceFilterBar
+from ..widgets.traces_table import TracesTable
+from .base import MltuiScreen
+
+
+def open_traces(
+    screen: MltuiScreen, experiment_ids: Sequence[str], *, names: Sequence[str] = (),
+    run_id: str | None = None, run_name: str | None = None,
+) -> None:
+    """Push the traces screen from ``screen`` (the experiments, runs or run screen)
+    once the store says there is something to show; otherwise say so in one line."""
+    what = f"run {run_name or run_id}" if run_id else ", ".join(names) or "this experiment"
+    if not screen.store.capabilities.traces:
+        screen.notify("This store keeps no traces (MLflow 3's trace tables are missing)",
+                      severity="warning")
+        return
+    query = trace_query(experiment_ids, run_id=run_id)
+
+    def answered(found: bool) -> None:
+        if not found:
+            screen.notify(f"No traces in {what}", severity="warning")
+        elif screen.is_current:
+            screen.app.push_screen(TracesScreen(experiment_ids, run_id, names=names,
+                                                run_name=run_name))
+
+    run_blocking(screen, any_traces, screen.store, query, done=answered, group="has-traces")
+
+
+class TracesScreen(MltuiScreen):
+    """Traces table for ``experiment_ids``; only those made under ``run_id`` when given."""
+
+    BINDINGS = [
+        Binding("slash,f", "filter", "Filter", id="traces.filter"),
+        Binding("s", "sort", "Sort", id="traces.sort"),
+        Binding("S", "clear_sort", "Default sort", show=False, id="traces.clear_sort"),
+        Binding("enter", "open", "Open", id="traces.open"),
+        Binding("r,ctrl+r", "reload", "Reload", id="traces.reload"),
+        Binding("w", "view_value", "Whole value", show=False, id="traces.value"),
+        Binding("y", "copy_id", "Copy trace id", show=False, id="traces.copy_id"),
+        Binding("escape", "escape", "Clear/back", id="traces.escape"),
+        Binding("backspace", "back", "Back", show=False, id="traces.back"),
+    ]
+
+    HELP = """\
+A trace records one request to an LLM application (MLflow 3): when it came, how
+long it took, its state (✔ OK, ✘ ERROR, ▶ in progress), previews of the request
+and the response, the tokens and cost where the application logged them, the
+feedback and expectations logged on it, and its tags. The table is read page by
+page from the store, so it stays fast with 100,000 traces.
+
+Filter with MLflow's trace search syntax: attributes.status = 'ERROR',
+tags.team = 'red', name LIKE 'agent%', trace.timestamp_ms > 1700000000000,
+execution_time_ms > 1000, metadata.`mlflow.trace.user` = 'alice',
+feedback.correct = 'true', span.type = 'TOOL' (AND joins clauses; span and
+feedback filters need a database). escape clears the filter, then goes back.
+
+s sorts by the column under the cursor (h/l move between columns; again flips
+the direction); on a column MLflow cannot sort by, s steps through time,
+duration, status and name. S returns to MLflow's default (newest first).
+enter opens the trace (its spans as a waterfall), w shows the focused cell
+whole, y copies the trace id, r reads the traces again.
+"""
+
+    DEFAULT_CSS = """
+    TracesScreen > #load-error { display: none; color: $error; padding: 1 2; height: auto; }
+    TracesScreen.-failed > #load-error { display: block; }
+    TracesScreen.-failed > TracesTable { display: none; }
+    """
+
+    def __init__(self, experiment_ids: Sequence[str], run_id: str | None = None, *,
+                 names: Sequence[str] = (), run_name: str | None = None):
+        super().__init__()
+        self.experiment_ids = [str(e) for e in experiment_ids]
+        self.run_id = run_id
+        self.run_name = run_name
+        self.names = list(names)
+        """Experiment names for the header (read from the store when not given)."""
+        settings = self.mltui.settings
+        self.rows = TraceRows(page_size=settings.page_size)
+        self.book = PageBook(settings.page_size)
+        """Which pages of the current query were asked for, and the total."""
+        self.filter_text = ""
+        self.sort = SortState()
+        self.error: str | None = None
+        self._good_filter = ""
+        """The last filter the store answered: where a refused one goes back to."""
+        self._restore: tuple[int, int] | None = None
+
+    @property
+    def total(self) -> int | None:
+        return self.book.total
+
+    @property
+    def traces_query(self) -> TraceQuery:
+        """What the table shows now, as the store is asked for it."""
+        return trace_query(self.experiment_ids, self.filter_text, self.sort.order_by,
+                           self.run_id)
+
+    # -- layout ----------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield StatusBar(id="status")
+        yield TraceFilterBar(id="filter-bar")
+        yield Static(id="load-error")
+        table = TracesTable(self.rows, id="traces-table")
+        table.relative_times = self.mltui.settings.relative_times
+        yield table
+        yield KeysFooter()
+
+    @property
+    def table(self) -> TracesTable:
+        return self.query_one(TracesTable)
+
+    @property
+    def title_text(self) -> str:
+        names = ", ".join(self.names) if self.names else \
+            ", ".join(f"experiment {e}" for e in self.experiment_ids)
+        if len(names) >= 60:
+            names = f"{len(self.experiment_ids)} experiments"
+        if self.run_id is not None:
+            return f"traces of run {self.run_name or self.run_id} ({names})"
+        return f"traces of {names}"
+
+    def on_mount(self) -> None:
+        self.table.focus()
+        if not self.names:
+            run_blocking(self, self._experiment_names, done=self._named, group="names",
+                         failed=lambda _m: None)
+        self.reload()
+
+    def _experiment_names(self) -> list[str]:
+        return [self.store.get_experiment(e).name for e in self.experiment_ids]
+
+    def _named(self, names: list[str]) -> None:
+        self.names = names
+        self.update_status()
+
+    def on_screen_resume(self) -> None:
+        self.update_status()
+
+    # -- status ----------------------------------------------------------------
+    def update_status(self) -> None:
+        total = "…"
+        if self.total is not None:
+            # "40+ traces": the store is still counting
+            total = count_of(self.total, "trace") if self.book.total_known else \
+                f"{self.total:,}+ traces"
+        self.query_one(StatusBar).show(
+            (self.mltui.store_label, "bold", 1),
+            (self.title_text, "bold cyan", 6),
+            (total, "", 7),
+            (f"filter: {self.filter_text}", "magenta", 9) if self.filter_text else None,
+            (f"sort: {self.sort.label}", "", 3),
+            ("load failed: r retries", "bold red", 10) if self.error else None,
+        )
+
+    # -- loading -----------------------------------------------------------------
+    def reload(self, keep_total: bool = False, keep_cursor: bool = False) -> None:
+        """Start over: a new filter or order (``keep_total`` when only the order
+        changed), or the same query read again (``keep_cursor``: r)."""
+        self.book.restart(keep_total)
+        self.error = None
+        self.remove_class("-failed")
+        table = self.table
+        self._restore = (table.cursor, table.cursor - int(table.scroll_y)) if keep_cursor \
+            else None
+        self.rows.reset(self.book.total or 0)
+        table.forget_requests()
+        table.sort = (self.sort.column, self.sort.ascending) if self.sort.column else None
+        table.data_changed()
+        if not keep_cursor:
+            table.move_cursor(0)  # a new query starts at its first row
+        self.update_status()
+        self.book.start(0)
+        self._fetch_page(0, first=True)
+
+    def _fetch_page(self, page: int, first: bool = False) -> None:
+        """Load ``page`` in a worker (the book already counts it as in flight); the
+        first page is counted where the store can count."""
+        gen = self.book.generation
+        run_blocking(
+            self,
+            partial(load_trace_page, count=first), self.store, self.traces_query, page,
+            self.book.size,
+            done=lambda result: self._page_loaded(gen, first, result),
+            failed=lambda message: self._page_failed(gen, page, first, message),
+            group=f"traces-{gen}-{page}",
+            exclusive=False,
+        )
+
+    def _page_loaded(self, gen: int, first: bool, result: LoadedTraces | Refused) -> None:
+        book = self.book
+        if not book.current(gen):
+            return
+        if isinstance(result, Refused):
+            self._refused(result.message)
+            return
+        book.done(result.page)
+        if first:
+            self._good_filter = self.filter_text
+            if book.first_arrived(result):
+                self._count_in_background(gen)
+            self.mltui.show_store_warning()
+        else:
+            book.later_arrived(result)
+        self.rows.total = book.total or 0
+        self.rows.set_page(result.page, result.traces)
+        self.table.page_arrived(result.page)
+        self._restore_cursor()
+        self.update_status()
+        self._drain_queue()
+
+    def _refused(self, message: str) -> None:
+        """The store cannot answer this filter (its grammar is fine, the backend is
+        not: a span filter on an mlruns folder): back to the last filter it answered,
+        the reason in one line."""
+        self.notify(message, severity="error", timeout=8)
+        if self.filter_text == self._good_filter:
+            self._page_failed(self.book.generation, 0, True, message)
+            return
+        self.filter_text = self._good_filter
+        self.reload()
+
+    def _restore_cursor(self) -> None:
+        """Back to the row the cursor was on before r, once the table knows how long
+        it is."""
+        if self._restore is None or not self.book.total_known:
+            return
+        line, offset = self._restore
+        self._restore = None
+        if line:
+            self.table.move_cursor(line, keep_offset=offset)
+
+    def _count_in_background(self, gen: int) -> None:
+        """Stores without counts (REST) get the total from a slower walk, so the
+        scrollbar and G know the real end."""
+        def counted(n: int) -> None:
+            if self.book.current(gen):
+                self.book.counted(n)
+                self.rows.total = n
+                self.table.data_changed()
+                self._restore_cursor()
+                self.update_status()
+
+        run_blocking(self, count_trace_rows, self.store, self.traces_query, done=counted,
+                     failed=lambda _m: None, group="traces-count")
+
+    def _page_failed(self, gen: int, page: int, first: bool, message: str) -> None:
+        if not self.book.current(gen):
+            return
+        self.book.done(page)
+        # the page stays "requested": drawing must not hammer a store that is down
+        self.error = message
+        if first:
+            self.query_one("#load-error", Static).update(Text.assemble(
+                ("Cannot load the traces\n\n", "bold"), safe_text(message), "\n\n",
+                ("r retries   escape goes back", "dim")))
+            self.add_class("-failed")
+        else:
+            self.notify(f"{message} (r retries)", severity="error", timeout=8)
+        self.update_status()
+        self._drain_queue()
+
+    def on_traces_table_page_needed(self, event: TracesTable.PageNeeded) -> None:
+        if self.book.request(event.page, self.rows.has_page(event.page)):
+            self._fetch_page(event.page)
+
+    def _drain_queue(self) -> None:
+        table = self.table
+        first = int(table.scroll_y)
+        wanted = self.rows.pages_needed(first, first + table.body_height)
+        fetch, dropped = self.book.next_pages(wanted, set(self.rows.pages))
+        for page in dropped:
+            table.forget_request(page)  # scrolled away: drawing it again asks again
+        for page in fetch:
+            self._fetch_page(page)
+
+    def action_reload(self) -> None:
+        self.reload(keep_cursor=True)
+
+    # -- filter ------------------------------------------------------------------
+    def action_filter(self) -> None:
+        bar = self.query_one(TraceFilterBar)
+        bar.open(self.filter_text)
+        bar.show_hint(self.filter_text)
+
+    def on_filter_bar_submitted(self, event: FilterBar.Submitted) -> None:
+        text = event.text.strip()
+        bar = self.query_one(TraceFilterBar)
+        try:
+            parse_trace_filter(text)
+        except InvalidSearch as exc:
+            # the rows on screen stay; the line under the input points at the mistake
+            bar.show_error(str(exc), exc.position, text)
+            return
+        bar.clear_error()
+        bar.remove_class("visible")
+        self.table.focus()
+        if text != self.filter_text:
+            self.filter_text = text
+            self.reload()
+
+    def on_filter_bar_closed(self, _event: FilterBar.Closed) -> None:
+        self.table.focus()
+
+    # -- sort --------------------------------------------------------------------
+    def _sort_by(self, column: TraceColumn) -> None:
+        if not self.sort.by(column):
+            column = self.sort.cycle()
+            self.notify(f"MLflow cannot sort traces by that column: sorted by "
+                        f"{column.header.lower()}")
+        self.reload(keep_total=True)
+
+    def action_sort(self) -> None:
+        self._sort_by(self.table.current_column)
+
+    def action_clear_sort(self) -> None:
+        self.sort.reset()
+        self.reload(keep_total=True)
+
+    def on_traces_table_header_clicked(self, event: TracesTable.HeaderClicked) -> None:
+        self._sort_by(event.column)
+
+    # -- open, values, back ------------------------------------------------------
+    def action_open(self) -> None:
+        info = self.table.current_trace
+        if info is not None:
+            self._open_trace(info)
+
+    def on_traces_table_row_activated(self, event: TracesTable.RowActivated) -> None:
+        self._open_trace(event.info)
+
+    def _open_trace(self, info: TraceInfo) -> None:
+        try:
+            from .trace import TraceScreen
+        except ImportError:
+            self.notify("trace view not available", severity="warning")
+            return
+        self.app.push_screen(TraceScreen(info.trace_id, info=info))
+
+    def action_view_value(self) -> None:
+        from .value_viewer import ValueViewer
+
+        info = self.table.current_trace
+        if info is None:
+            return
+        column = self.table.current_column
+        self.app.push_screen(ValueViewer(f"{column.header} of {info.trace_id}",
+                                         whole_value(column, info)))
+
+    def action_copy_id(self) -> None:
+        info = self.table.current_trace
+        if info is not None:
+            self.app.copy_to_clipboard(info.trace_id)
+            self.notify(f"Copied trace id {info.trace_id} (OSC 52)")
+
+    def action_escape(self) -> None:
+        """The filter first, then back (as the runs screen)."""
+        if self.filter_text:
+            self.filter_text = ""
+            self.reload()
+        else:
+            self.action_back()
+
+    def action_back(self) -> None:
+        if len(self.app.screen_stack) > 2:
+            self.app.pop_screen()
