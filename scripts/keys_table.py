@@ -21,14 +21,17 @@ def _screens():
     from mltui.screens.models import ModelsScreen
     from mltui.screens.run import RunScreen
     from mltui.screens.runs import RunsScreen
+    from mltui.screens.traces import TracesScreen
     from mltui.screens.versions import VersionsScreen
     from mltui.widgets.runs_table import RunsTable
+    from mltui.widgets.traces_table import TracesTable
 
     return [
         ("Everywhere", MltuiApp.BINDINGS),
         ("Experiments", ExperimentsScreen.BINDINGS),
         ("Runs", [*RunsScreen.BINDINGS, *RunsTable.BINDINGS]),
         ("Run", RunScreen.BINDINGS),
+        ("Traces", [*TracesScreen.BINDINGS, *TracesTable.BINDINGS]),
         ("Models", ModelsScreen.BINDINGS),
         ("Versions of a model", VersionsScreen.BINDINGS),
     ]

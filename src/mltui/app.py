@@ -119,13 +119,16 @@ class MltuiApp(App):
         from .screens.models import ModelsScreen
         from .screens.run import RunScreen
         from .screens.runs import RunsScreen
+        from .screens.traces import TracesScreen
         from .screens.versions import VersionsScreen
         from .widgets.runs_table import RunsTable
+        from .widgets.traces_table import TracesTable
 
         groups = {
             "experiments": ExperimentsScreen.BINDINGS,
             "runs": [*RunsScreen.BINDINGS, *RunsTable.BINDINGS],
             "run": RunScreen.BINDINGS,
+            "traces": [*TracesScreen.BINDINGS, *TracesTable.BINDINGS],
             "models": ModelsScreen.BINDINGS,
             "versions": VersionsScreen.BINDINGS,
         }

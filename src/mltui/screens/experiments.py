@@ -42,6 +42,7 @@ class ExperimentsScreen(MltuiScreen):
         Binding("x", "toggle_deleted", "Deleted", id="experiments.deleted"),
         Binding("space", "mark", "Mark", id="experiments.mark"),
         Binding("enter", "open", "Open runs", id="experiments.open"),
+        Binding("T,ctrl+t", "traces", "Traces", id="experiments.traces"),
         Binding("r,ctrl+r", "reload", "Reload", show=False, id="experiments.reload"),
         Binding("escape", "escape", "Clear", show=False, id="experiments.escape"),
         Binding("n", "create", "New", id="experiments.create"),
@@ -57,7 +58,8 @@ class ExperimentsScreen(MltuiScreen):
 An experiment groups the runs of one project or question. / filters by name as
 you type; s sorts by name, last activity or id; x shows deleted experiments too.
 Mark several with space and press enter to see their runs together in one table,
-as MLflow's UI does when you tick several experiments.
+as MLflow's UI does when you tick several experiments. T shows the traces (MLflow
+3's records of LLM requests) of the experiment under the cursor, or of the marked ones.
 
 n creates an experiment (name, then optional artifact location), N renames the
 one under the cursor, d edits its description (Markdown, the mlflow.note.content
@@ -326,6 +328,15 @@ restores the one under the cursor. Each change is confirmed first.
             chosen = [self.current]
         if chosen:
             self.mltui.open_runs(chosen)
+
+    def action_traces(self) -> None:
+        from .traces import open_traces
+
+        chosen = [e for e in self.experiments if e.experiment_id in self.marks]
+        if not chosen and self.current is not None:
+            chosen = [self.current]
+        if chosen:
+            open_traces(self, [e.experiment_id for e in chosen], names=[e.name for e in chosen])
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()

@@ -57,6 +57,7 @@ class RunScreen(MltuiScreen):
         Binding("5", "tab(4)", "Inputs/outputs tab", show=False, id="run.tab_io"),
         Binding("6", "tab(5)", "Artifacts tab", show=False, id="run.tab_artifacts"),
         Binding("a", "artifacts", "Artifacts", id="run.artifacts"),
+        Binding("T,ctrl+t", "traces", "Traces", id="run.traces"),
         Binding("slash", "charts_filter", "Filter charts", id="run.charts_filter"),
         Binding("x", "charts_x", "X axis", id="run.charts_x"),
         Binding("s", "charts_smoothing", "Smoothing", id="run.charts_smooth"),
@@ -84,7 +85,8 @@ cursor (logs, JSON, tables, images, MLmodel); a opens them full size, where
 1 to 6 (or [ and ]) switch tabs. enter shows the value under the cursor whole
 (a 5,000-character param scrolls; y there copies it). y copies the run id, P
 opens the parent run of a nested run. A RUNNING run refreshes every few seconds
-(p pauses), its duration counting up.
+(p pauses), its duration counting up. T lists the traces made while the run was
+active (MLflow 3 links them through the trace metadata mlflow.sourceRun).
 """
 
     DEFAULT_CSS = """
@@ -360,6 +362,12 @@ opens the parent run of a nested run. A RUNNING run refreshes every few seconds
         from .artifacts import ArtifactsScreen
 
         self.app.push_screen(ArtifactsScreen([self.run]))
+
+    def action_traces(self) -> None:
+        from .traces import open_traces
+
+        run = self.run
+        open_traces(self, [run.experiment_id], run_id=run.run_id, run_name=run.run_name)
 
     def _chart_read(self, key: str, series: list[Series]) -> None:
         if self._charts is not None:

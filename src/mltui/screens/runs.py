@@ -73,6 +73,7 @@ class RunsScreen(MltuiScreen):
         Binding("a", "artifacts", "Artifacts", show=False, id="runs.artifacts"),
         Binding("N", "rename", "Rename", show=False, id="runs.rename"),
         Binding("T", "tags", "Tags", show=False, id="runs.tags"),
+        Binding("ctrl+t", "traces", "Traces", id="runs.traces"),
         Binding("n", "note", "Note", show=False, id="runs.note"),
         Binding("u", "undo", "Undo", show=False, id="runs.undo"),
         Binding("p", "toggle_live", "Pause", show=False, id="runs.live"),
@@ -111,6 +112,7 @@ restores them (u, right after, undoes the delete). N renames the run under the
 cursor, n edits its note; T edits its tags, or sets (key=value) or deletes (-key)
 one tag on every marked run in one confirmed step. w shows the focused cell's
 value whole, y copies the run id. Runs that are RUNNING refresh every few seconds (p pauses).
+ctrl+t shows the traces (MLflow 3's records of LLM requests) of these experiments.
 """
 
     def __init__(self, experiments: list[Experiment], first_page: FirstPage | None = None):
@@ -750,6 +752,11 @@ value whole, y copies the run id. Runs that are RUNNING refresh every few second
 
         run_blocking(self, lambda: list(iter_marked(self.store, query, marked)), done=found,
                      group="compare-runs")
+
+    def action_traces(self) -> None:
+        from .traces import open_traces
+
+        open_traces(self, self.experiment_ids, names=[e.name for e in self.experiments])
 
     def _open_run(self, run: Run) -> None:
         from .run import RunScreen
