@@ -12,13 +12,18 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
 from ..textfmt import count_of, safe_multiline, safe_text
+from ..widgets.text_lines import TextLines
 from .dialogs import DIALOG_CSS
+
+LINE_BY_LINE = 100_000
+"""Characters from which the value is drawn line by line (a span's 5 MB prompt):
+a Static would style the whole text first, seconds of CPU per megabyte."""
 
 
 class ValueViewer(ModalScreen[None]):
     DEFAULT_CSS = DIALOG_CSS.format(name="ValueViewer") + """
     ValueViewer > Vertical { height: 80%; max-width: 120; }
-    ValueViewer VerticalScroll { height: 1fr; }
+    ValueViewer #value-scroll { height: 1fr; }
     """
     BINDINGS = [
         Binding("y", "copy", "Copy", id="value.copy"),
@@ -37,14 +42,21 @@ class ValueViewer(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(Text(safe_text(self._title)), classes="title")
-            with VerticalScroll():
-                # control characters drawn inert (␛), never sent to the terminal
-                yield Static(Text(safe_multiline(self.value)), id="value")
+            # control characters drawn inert (␛), never sent to the terminal
+            if len(self.value) > LINE_BY_LINE:
+                yield TextLines(safe_multiline(self.value), id="value-scroll")
+            else:
+                with VerticalScroll(id="value-scroll"):
+                    yield Static(Text(safe_multiline(self.value)), id="value")
             yield Static(Text(f"{count_of(len(self.value), 'character')}   y: copy   "
                               "j/k: scroll   escape: close", style="dim"))
 
+    @property
+    def _scroller(self) -> VerticalScroll | TextLines:
+        return self.query_one("#value-scroll", (VerticalScroll, TextLines))
+
     def on_mount(self) -> None:
-        self.query_one(VerticalScroll).focus()
+        self._scroller.focus()
 
     def action_copy(self) -> None:
         self.app.copy_to_clipboard(self.value)
@@ -52,13 +64,13 @@ class ValueViewer(ModalScreen[None]):
                     "must allow clipboard writes)")
 
     def action_scroll(self, lines: int) -> None:
-        self.query_one(VerticalScroll).scroll_relative(y=lines, animate=False)
+        self._scroller.scroll_relative(y=lines, animate=False)
 
     def action_top(self) -> None:
-        self.query_one(VerticalScroll).scroll_home(animate=False)
+        self._scroller.scroll_home(animate=False)
 
     def action_bottom(self) -> None:
-        self.query_one(VerticalScroll).scroll_end(animate=False)
+        self._scroller.scroll_end(animate=False)
 
     def action_close(self) -> None:
         self.dismiss(None)
