@@ -9,6 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
+from textual.widget import Widget
 from textual.widgets import Label, Static
 
 from ..textfmt import count_of, safe_multiline, safe_text
@@ -52,8 +53,9 @@ class ValueViewer(ModalScreen[None]):
                               "j/k: scroll   escape: close", style="dim"))
 
     @property
-    def _scroller(self) -> VerticalScroll | TextLines:
-        return self.query_one("#value-scroll", (VerticalScroll, TextLines))
+    def _scroller(self) -> Widget:
+        """What scrolls: a VerticalScroll, or TextLines for a long value."""
+        return self.query_one("#value-scroll")
 
     def on_mount(self) -> None:
         self._scroller.focus()
