@@ -21,9 +21,11 @@ def _screens():
     from mltui.screens.models import ModelsScreen
     from mltui.screens.run import RunScreen
     from mltui.screens.runs import RunsScreen
+    from mltui.screens.trace import TraceScreen
     from mltui.screens.traces import TracesScreen
     from mltui.screens.versions import VersionsScreen
     from mltui.widgets.runs_table import RunsTable
+    from mltui.widgets.span_waterfall import SpanWaterfall
     from mltui.widgets.traces_table import TracesTable
 
     return [
@@ -32,6 +34,7 @@ def _screens():
         ("Runs", [*RunsScreen.BINDINGS, *RunsTable.BINDINGS]),
         ("Run", RunScreen.BINDINGS),
         ("Traces", [*TracesScreen.BINDINGS, *TracesTable.BINDINGS]),
+        ("Trace", [*TraceScreen.BINDINGS, *SpanWaterfall.BINDINGS]),
         ("Models", ModelsScreen.BINDINGS),
         ("Versions of a model", VersionsScreen.BINDINGS),
     ]

@@ -119,9 +119,11 @@ class MltuiApp(App):
         from .screens.models import ModelsScreen
         from .screens.run import RunScreen
         from .screens.runs import RunsScreen
+        from .screens.trace import TraceScreen
         from .screens.traces import TracesScreen
         from .screens.versions import VersionsScreen
         from .widgets.runs_table import RunsTable
+        from .widgets.span_waterfall import SpanWaterfall
         from .widgets.traces_table import TracesTable
 
         groups = {
@@ -129,6 +131,7 @@ class MltuiApp(App):
             "runs": [*RunsScreen.BINDINGS, *RunsTable.BINDINGS],
             "run": RunScreen.BINDINGS,
             "traces": [*TracesScreen.BINDINGS, *TracesTable.BINDINGS],
+            "trace": [*TraceScreen.BINDINGS, *SpanWaterfall.BINDINGS],
             "models": ModelsScreen.BINDINGS,
             "versions": VersionsScreen.BINDINGS,
         }
