@@ -18,7 +18,9 @@ START, END = "<!-- keys -->", "<!-- /keys -->"
 def _screens():
     from mltui.app import MltuiApp
     from mltui.screens.experiments import ExperimentsScreen
+    from mltui.screens.logged_models import LoggedModelScreen, LoggedModelsScreen
     from mltui.screens.models import ModelsScreen
+    from mltui.screens.prompts import PromptScreen
     from mltui.screens.run import RunScreen
     from mltui.screens.runs import RunsScreen
     from mltui.screens.trace import TraceScreen
@@ -37,6 +39,9 @@ def _screens():
         ("Trace", [*TraceScreen.BINDINGS, *SpanWaterfall.BINDINGS]),
         ("Models", ModelsScreen.BINDINGS),
         ("Versions of a model", VersionsScreen.BINDINGS),
+        ("Logged models", LoggedModelsScreen.BINDINGS),
+        ("One logged model", LoggedModelScreen.BINDINGS),
+        ("Prompt", PromptScreen.BINDINGS),
     ]
 
 

@@ -116,7 +116,9 @@ class MltuiApp(App):
         """Say which remapped keys collide (Textual would drop a binding silently)."""
         from .keymap import keymap_problems
         from .screens.experiments import ExperimentsScreen
+        from .screens.logged_models import LoggedModelScreen, LoggedModelsScreen
         from .screens.models import ModelsScreen
+        from .screens.prompts import PromptScreen
         from .screens.run import RunScreen
         from .screens.runs import RunsScreen
         from .screens.trace import TraceScreen
@@ -134,6 +136,9 @@ class MltuiApp(App):
             "trace": [*TraceScreen.BINDINGS, *SpanWaterfall.BINDINGS],
             "models": ModelsScreen.BINDINGS,
             "versions": VersionsScreen.BINDINGS,
+            "logged_models": LoggedModelsScreen.BINDINGS,
+            "logged_model": LoggedModelScreen.BINDINGS,
+            "prompt": PromptScreen.BINDINGS,
         }
         for problem in keymap_problems(self.settings.keymap, groups, self.BINDINGS):
             self.notify(problem, severity="warning", timeout=12)

@@ -52,6 +52,8 @@ class ExperimentsScreen(MltuiScreen):
         Binding("D,delete", "delete", "Delete", show=False, id="experiments.delete"),
         Binding("R", "restore", "Restore", show=False, id="experiments.restore"),
         Binding("u", "undo", "Undo", show=False, id="experiments.undo"),
+        Binding("M", "logged_models", "Logged models", show=False,
+                id="experiments.logged_models"),
     ]
 
     HELP = """\
@@ -66,6 +68,8 @@ one under the cursor, d edits its description (Markdown, the mlflow.note.content
 tag), t its tags. D deletes it with MLflow's soft delete (its runs stay, marked
 deleted with it; u undoes for a few seconds); x shows deleted experiments and R
 restores the one under the cursor. Each change is confirmed first.
+
+M lists the experiment's logged models (MLflow 3's log_model).
 """
 
     DEFAULT_CSS = """
@@ -341,6 +345,18 @@ restores the one under the cursor. Each change is confirmed first.
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
         self.action_open()
+
+    def action_logged_models(self) -> None:
+        """MLflow 3's logged models of the experiment under the cursor."""
+        from .logged_models import LoggedModelsScreen
+
+        exp = self.current
+        if exp is None:
+            return
+        if not self.store.capabilities.logged_models:
+            self.notify("This store has no logged models", severity="warning")
+            return
+        self.app.push_screen(LoggedModelsScreen([exp.experiment_id], exp.name))
 
     # -- edits -------------------------------------------------------------------------
     def _after_edit(self, _result: object = None) -> None:

@@ -57,6 +57,7 @@ class RunScreen(MltuiScreen):
         Binding("5", "tab(4)", "Inputs/outputs tab", show=False, id="run.tab_io"),
         Binding("6", "tab(5)", "Artifacts tab", show=False, id="run.tab_artifacts"),
         Binding("a", "artifacts", "Artifacts", id="run.artifacts"),
+        Binding("M", "logged_models", "Logged models", show=False, id="run.logged_models"),
         Binding("T,ctrl+t", "traces", "Traces", id="run.traces"),
         Binding("slash", "charts_filter", "Filter charts", id="run.charts_filter"),
         Binding("x", "charts_x", "X axis", id="run.charts_x"),
@@ -81,6 +82,7 @@ scale.
 The Artifacts tab shows the run's files beside a preview of the one under the
 cursor (logs, JSON, tables, images, MLmodel); a opens them full size, where
 ?-help lists the keys (/ find, s save, y copy URI, o open in $PAGER).
+M lists the logged models the run produced (MLflow 3); enter opens one.
 
 1 to 6 (or [ and ]) switch tabs. enter shows the value under the cursor whole
 (a 5,000-character param scrolls; y there copies it). y copies the run id, P
@@ -288,7 +290,7 @@ active (MLflow 3 links them through the trace metadata mlflow.sourceRun).
             if not detail.inputs:
                 io.append("  none\n", style="dim")
         if capabilities.logged_models:
-            io.append("\nLogged models (outputs)\n", style="bold")
+            io.append("\nLogged models (outputs; M opens them)\n", style="bold")
             for out in detail.outputs:
                 io.append(f"  {safe_text(out.model_id)}  step {out.step}\n")
             if not detail.outputs:
@@ -362,6 +364,16 @@ active (MLflow 3 links them through the trace metadata mlflow.sourceRun).
         from .artifacts import ArtifactsScreen
 
         self.app.push_screen(ArtifactsScreen([self.run]))
+
+    def action_logged_models(self) -> None:
+        """The logged models this run produced (its outputs), each one enter away."""
+        from .logged_models import LoggedModelsScreen
+
+        if not self.store.capabilities.logged_models:
+            self.notify("This store has no logged models", severity="warning")
+            return
+        name = self.view.experiment_name if self.view else ""
+        self.app.push_screen(LoggedModelsScreen([self.run.experiment_id], name, run=self.run))
 
     def action_traces(self) -> None:
         from .traces import open_traces

@@ -71,6 +71,7 @@ class RunsScreen(MltuiScreen):
         Binding("v", "charts", "Charts", id="runs.charts"),
         Binding("C", "compare", "Compare", id="runs.compare"),
         Binding("a", "artifacts", "Artifacts", show=False, id="runs.artifacts"),
+        Binding("M", "logged_models", "Logged models", show=False, id="runs.logged_models"),
         Binding("N", "rename", "Rename", show=False, id="runs.rename"),
         Binding("T", "tags", "Tags", show=False, id="runs.tags"),
         Binding("ctrl+t", "traces", "Traces", id="runs.traces"),
@@ -706,6 +707,16 @@ ctrl+t shows the traces (MLflow 3's records of LLM requests) of these experiment
 
         run_blocking(self, runs_by_id, self.store, self.experiment_ids, marked,
                      list(self.rows.loaded_runs()), done=found, group="chart-runs")
+
+    def action_logged_models(self) -> None:
+        """MLflow 3's logged models of the experiments shown."""
+        from .logged_models import LoggedModelsScreen
+
+        if not self.store.capabilities.logged_models:
+            self.notify("This store has no logged models", severity="warning")
+            return
+        names = ", ".join(e.name for e in self.experiments)
+        self.app.push_screen(LoggedModelsScreen(self.experiment_ids, names))
 
     def action_artifacts(self) -> None:
         """The artifacts of the run under the cursor; with marks, of the marked runs
