@@ -165,6 +165,11 @@ async def test_spans_detail_failed_span_find_and_folding(sqlite_backend):
         await wait_for(pilot, lambda: screen.detail.span.name == "flaky", "flaky's detail")
         summary = dict(screen.detail.summary)
         assert summary["status"].startswith("ERROR") and "flaky step" in summary["status"]
+        # under the cursor it stays red, on the cursor's background, every cell
+        cursor_bg = waterfall.get_component_rich_style("span-waterfall--cursor").bgcolor
+        strip = waterfall.render_line(waterfall.cursor - int(waterfall.scroll_y) + 1)
+        assert next(seg for seg in strip if "flaky" in seg.text).style.color == error_color
+        assert all(seg.style.bgcolor == cursor_bg for seg in strip if seg.text.strip())
         await pilot.press("4")
         assert '"name": "exception"' in screen.section_text()
         assert "flaky step" in screen_text(app)

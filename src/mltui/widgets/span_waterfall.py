@@ -223,8 +223,14 @@ class SpanWaterfall(ScrollView, can_focus=True):
         if tree is None or line >= len(tree):
             return Strip.blank(width, base)
         row = tree.row(line)
-        style = base + self._style("cursor") if line == self.cursor else base
-        return Strip(self._row_segments(row, layout, style)).adjust_cell_length(width, style)
+        segments = self._row_segments(row, layout, base)
+        if line == self.cursor:
+            # the cursor's background over every cell, each keeping its colour (red,
+            # dim): a component style carries the widget's background too
+            cursor = Style(bgcolor=self._style("cursor").bgcolor)
+            segments = list(Segment.apply_style(segments, post_style=cursor))
+            base = base + cursor
+        return Strip(segments).adjust_cell_length(width, base)
 
     def _ruler(self, layout: Layout, width: int) -> Strip:
         style = self.rich_style + self._style("header")
