@@ -82,7 +82,10 @@ def key_of(info) -> str:
 
 
 def shown_total(app) -> str | None:
-    match = re.search(r"│ ([\d,]+\+? traces?|…) │", screen_text(app).splitlines()[0])
+    """The count in the header as drawn ('18 traces', '8+ traces', '…'); None while
+    the screen is between two frames (nothing drawn yet)."""
+    lines = screen_text(app).splitlines()
+    match = re.search(r"│ ([\d,]+\+? traces?|…) │", lines[0]) if lines else None
     return match.group(1) if match else None
 
 
