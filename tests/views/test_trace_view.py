@@ -24,6 +24,7 @@ from mltui.views.trace_detail import (
     whole_text,
 )
 from mltui.views.trace_view import TraceTree, format_ns, indent, waterfall_layout
+from mltui.widgets.text_lines import fold
 
 MS = 1_000_000
 T0 = 1_700_000_000_000 * MS
@@ -268,3 +269,11 @@ def test_the_header_summarises_the_trace():
     assert summary["run"] == "abc" and summary["tags"] == "team=red␛"
     running = dict(trace_summary(TraceInfo("tr-8", "1", 0, None, "IN_PROGRESS")))
     assert running["duration"] == "in progress" and "tokens" not in running
+
+
+def test_a_long_value_folds_to_the_width_for_the_viewer():
+    assert fold("abcdefg\n\nxy\tz", 3) == ["abc", "def", "g", "", "xy ", " z"]
+    assert fold("日本語テキスト", 4) == ["日本", "語テ", "キス", "ト"]
+    start = time.perf_counter()
+    assert len(fold("x" * (5 * 1024 * 1024), 100)) == 52429
+    assert time.perf_counter() - start < 0.5

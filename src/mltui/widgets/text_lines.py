@@ -36,7 +36,7 @@ def fold(text: str, width: int) -> list[str]:
 
 class TextLines(ScrollView, can_focus=True):
     DEFAULT_CSS = """
-    TextLines { height: 1fr; overflow-x: hidden; }
+    TextLines { height: 1fr; overflow-x: hidden; overflow-y: scroll; }
     """
 
     def __init__(self, text: str, *, id: str | None = None):
@@ -50,15 +50,17 @@ class TextLines(ScrollView, can_focus=True):
         """The folded lines at the current width."""
         width = self.scrollable_content_region.width
         if width != self._width:
+            # a new width is a new number of lines: the scroll range follows
             self._width = width
             self._lines = fold(self.text, width) if width > 0 else []
+            self.virtual_size = Size(width, len(self._lines))
         return self._lines
 
     def on_resize(self, _event: events.Resize) -> None:
-        self.virtual_size = Size(self.scrollable_content_region.width, len(self.lines))
+        _ = self.lines
 
     def on_mount(self) -> None:
-        self.virtual_size = Size(self.scrollable_content_region.width, len(self.lines))
+        _ = self.lines
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
