@@ -142,6 +142,12 @@ span that failed, r reads the trace again, y copies the trace id.
                      failed=self._failed, group="trace-read", description="read trace")
 
     def _loaded(self, loaded: LoadedTrace) -> None:
+        if loaded.spans_error is not None:
+            # the info and its assessments are worth showing without the spans
+            self.info = loaded.info
+            self._show_assessments()
+            self._failed(loaded.spans_error)
+            return
         again = self.loaded is not None
         self.loaded, self.info, self.error = loaded, loaded.info, None
         self.query_one("#trace-error").remove_class("-shown")

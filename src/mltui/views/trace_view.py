@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..store.base import BaseStore
+from ..store.errors import StoreError
 from ..store.span_tree import SpanNode, span_tree
 from ..store.trace_entities import Span, TraceInfo
 from ..textfmt import format_duration
@@ -272,13 +273,19 @@ class LoadedTrace:
     info: TraceInfo
     spans: list[Span]
     tree: TraceTree
+    spans_error: str | None = None
+    """Why the spans could not be read (a missing or broken ``traces.json``): the
+    info and its assessments still show."""
 
 
 def load_trace(store: BaseStore, trace_id: str) -> LoadedTrace:
     """Read a trace and build its tree; runs in a worker. The info is read again
     even when the traces table had it: assessments may have been logged since.
-    Raises what the store raises (ResourceNotFound for an unknown trace or a
-    missing ``traces.json``)."""
+    Raises what the store raises for the info (ResourceNotFound for an unknown
+    trace); a store error reading the spans is kept in ``spans_error``."""
     info = store.get_trace_info(trace_id)
-    spans = store.get_trace_spans(trace_id, info)
+    try:
+        spans = store.get_trace_spans(trace_id, info)
+    except StoreError as exc:
+        return LoadedTrace(info, [], TraceTree([]), str(exc))
     return LoadedTrace(info, spans, TraceTree(spans))
