@@ -6,6 +6,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from rich.text import Text
+from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
@@ -193,6 +194,14 @@ class MltuiApp(App):
         if warning and warning != self._last_warning:
             self._last_warning = warning
             self.notify(warning, severity="warning", timeout=12)
+
+    async def on_event(self, event: events.Event) -> None:
+        # a word typed where keys are expected ("question": q, then u, e, s, t…) must
+        # open nothing once q has started the exit: a screen mounted while the app
+        # closes loses its children and crashed on_mount
+        if isinstance(event, events.Key) and self.quitting:
+            return
+        await super().on_event(event)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # a store without a registry shows no registry key (not an error when pressed)
