@@ -11,7 +11,10 @@ wall time, with ``MlflowClient`` doing the same read in the same run as the peer
   ``execution_time_ms DESC``, filtered on spans (``span.type = 'TOOL'``), and
   filters that match one trace or none (each trace is looked at);
 - (b) the 5,000 spans of one trace, decoded (inputs, outputs, attributes, events),
-  then ordered as a tree (``span_tree``): what the trace screen waits for.
+  then ordered as a tree (``span_tree``): what the trace screen waits for;
+- (c) the traces screen itself, driven headless like a person: from pushing it
+  on the 100,000 traces to the first rows drawn, then from ``r`` (refresh) to
+  the rows drawn again. (``bench_trace_tree.py`` times the trace screen.)
 
 Targets for the screens: first rows under 2 s, a 5,000-span tree under 1 s.
 """
@@ -37,6 +40,48 @@ def timed(fn, tries: int = TRIES) -> tuple[float, object]:
         result = fn()
         times.append(time.perf_counter() - start)
     return statistics.median(times), result
+
+
+async def screen_times(uri: str, exp: str) -> tuple[float, float]:
+    """Medians of pushed -> first rows drawn, and r -> rows drawn again."""
+    from mltui.app import MltuiApp
+    from mltui.config import Settings
+    from mltui.screens.traces import TracesScreen
+    from mltui.store import open_store
+
+    def drawn(screen) -> bool:
+        # the first trace's name on the table's first line (not only in memory)
+        first = screen.rows.trace_at(0)
+        if first is None or not screen.table.size.height:
+            return False
+        name = first.tags.get("mlflow.traceName", "")
+        return bool(name) and name[:12] in screen.table.render_line(1).text
+
+    async def wait(pilot, condition) -> None:
+        deadline = time.perf_counter() + 60
+        while not condition():
+            if time.perf_counter() > deadline:
+                raise TimeoutError("rows never drawn")
+            await pilot.pause(0.005)
+
+    app = MltuiApp(store=open_store(uri), settings=Settings(refresh_interval=0.0))
+    pushed, refreshed = [], []
+    async with app.run_test(size=(160, 45)) as pilot:
+        await pilot.pause(0.5)
+        for _ in range(TRIES):
+            start = time.perf_counter()
+            screen = TracesScreen([exp])
+            app.push_screen(screen)
+            await wait(pilot, lambda s=screen: drawn(s))
+            pushed.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            screen.reload()
+            await pilot.pause(0)
+            await wait(pilot, lambda s=screen: drawn(s))
+            refreshed.append(time.perf_counter() - start)
+            app.pop_screen()
+            await pilot.pause(0.2)
+    return statistics.median(pushed), statistics.median(refreshed)
 
 
 def main() -> int:
@@ -92,6 +137,12 @@ def main() -> int:
     rows.append(("(b) read + tree", read + tree, TARGETS["b"]))
 
     store.close()
+
+    import asyncio
+
+    pushed, refreshed = asyncio.run(screen_times(uri, exp))
+    rows.append(("(c) traces screen: pushed to first rows drawn", pushed, TARGETS["a"]))
+    rows.append(("(c) traces screen: r to rows drawn again", refreshed, TARGETS["a"]))
 
     failed = False
     print(f"\n{'figure':52} {'time':>9} {'target':>8}")
