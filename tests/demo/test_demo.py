@@ -467,7 +467,7 @@ def test_genai_data_reads_back_with_mlflow(client, store):
     """The GenAI scenario as MLflow 3 reads it: logged models with params and metrics,
     versions registered from them, the three-version prompt and its aliases, traces
     with their spans (and the ones linked to a run)."""
-    import mlflow
+    from mlflow import MlflowClient
 
     from mltui.views.logged_models import version_model_id
     from mltui.views.prompts import load_prompt_view
@@ -491,10 +491,12 @@ def test_genai_data_reads_back_with_mlflow(client, store):
         assert version_model_id(mine) == mv.source.removeprefix("models:/")
         assert client.get_logged_model(version_model_id(mine)).source_run_id == mv.run_id
 
+    # the registry named, not mlflow's global URI (another test module may have set it)
+    registry = MlflowClient(store.uri, registry_uri=store.uri)
     view = load_prompt_view(store, "support-triage-prompt")
     assert [v.version for v in view.versions] == [3, 2, 1]
     for v in view.versions:
-        ref = mlflow.genai.load_prompt(f"prompts:/support-triage-prompt/{v.version}")
+        ref = registry.load_prompt(f"prompts:/support-triage-prompt/{v.version}")
         template = ref.template if isinstance(ref.template, str) else json.dumps(ref.template)
         assert json.loads(v.template) == ref.template if v.kind == "chat" else (
             v.template == template)

@@ -36,8 +36,6 @@ class Echo(mlflow.pyfunc.PythonModel):
 
 def fill(tracking_uri: str, location: str | None = None) -> dict[str, Any]:
     """Log the world to ``tracking_uri``; the ids the tests look for."""
-    previous = mlflow.get_tracking_uri()
-    previous_registry = mlflow.get_registry_uri()
     mlflow.set_tracking_uri(tracking_uri)
     mlflow.set_registry_uri(tracking_uri)
     try:
@@ -61,8 +59,16 @@ def fill(tracking_uri: str, location: str | None = None) -> dict[str, Any]:
         return {"experiment_id": exp, "run_id": run.info.run_id, "model_id": info.model_id,
                 "pending_id": pending.model_id, "version": int(version.version)}
     finally:
-        mlflow.set_tracking_uri(previous)
-        mlflow.set_registry_uri(previous_registry)
+        forget_uris()
+
+
+def forget_uris() -> None:
+    """Unset mlflow's global tracking and registry URIs (and the variables mlflow
+    exported for them): a URI left set would win over later tests' own."""
+    mlflow.set_tracking_uri(None)
+    mlflow.set_registry_uri(None)
+    os.environ.pop("MLFLOW_TRACKING_URI", None)
+    os.environ.pop("MLFLOW_REGISTRY_URI", None)
 
 
 _BUILT: dict[str, tuple[str, dict[str, Any]]] = {}

@@ -15,7 +15,7 @@ from mltui.screens.experiments import ExperimentsScreen
 from mltui.screens.logged_models import LoggedModelScreen, LoggedModelsScreen
 from mltui.screens.run import RunScreen
 from support.apphelp import footer_text, make_app, screen_text, wait_for, wait_screen
-from support.genai_world import stop_servers, world
+from support.genai_world import forget_uris, stop_servers, world
 from support.registry_steps import open_versions
 
 KINDS = ("sqlite", "file", "rest")
@@ -27,13 +27,11 @@ def genai(request, tmp_path_factory):
     import mlflow
 
     uri, ids = world(request.param, tmp_path_factory.mktemp(f"genai-{request.param}"))
-    previous = mlflow.get_tracking_uri(), mlflow.get_registry_uri()
     # the file registry asks MlflowClient() with the global URI (see conftest.Backend)
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
     yield uri, ids, mlflow.MlflowClient(uri)
-    mlflow.set_tracking_uri(previous[0])
-    mlflow.set_registry_uri(previous[1])
+    forget_uris()
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -22,7 +22,7 @@ from support.apphelp import (
     wait_for,
     wait_screen,
 )
-from support.genai_world import CHAT, PROMPT, stop_servers, world
+from support.genai_world import CHAT, PROMPT, forget_uris, stop_servers, world
 
 KINDS = ("sqlite", "file", "rest")
 
@@ -32,12 +32,10 @@ def genai(request, tmp_path_factory):
     import mlflow
 
     uri, ids = world(request.param, tmp_path_factory.mktemp(f"prompts-{request.param}"))
-    previous = mlflow.get_tracking_uri(), mlflow.get_registry_uri()
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
     yield uri, ids
-    mlflow.set_tracking_uri(previous[0])
-    mlflow.set_registry_uri(previous[1])
+    forget_uris()
 
 
 @pytest.fixture(scope="module", autouse=True)
