@@ -18,7 +18,9 @@ from .failures import setup_logging
 from .palette import MltuiCommands
 from .store.base import BaseStore
 from .store.entities import Experiment
-from .textfmt import safe_multiline, safe_text
+from .store.errors import StoreError
+from .store.shared import safe_uri
+from .textfmt import safe_multiline, safe_text, set_date_format
 from .views.charts import RunColors
 from .views.prefetch import FirstPage, Prefetch
 from .widgets.footer import KeysFooter
@@ -78,13 +80,15 @@ class MltuiApp(App):
         self.run_colors = RunColors()
         """A colour per run for the session: the same on every chart and comparison."""
         self.state = State()
+        self.connection: str | None = None
+        """The named connection of config.toml open now (None: a URI given otherwise)."""
         self.marks: dict[tuple[str, ...], set[str]] = {}
         """The marked runs of each set of experiments, kept when the runs screen is
         left and opened again (escape there clears them)."""
         self.undo: Undo | None = None
         """The last delete ``u`` can take back (screens/edits.py)."""
-        self.theme = self.settings.theme if self.settings.theme in self.available_themes else \
-            "textual-dark"
+        self.theme = self._first_theme()
+        set_date_format(self.settings.date_format)
         setup_logging()
 
     @property
@@ -96,9 +100,31 @@ class MltuiApp(App):
             uri = "…" + uri[-39:]
         return uri
 
+    def _first_theme(self) -> str:
+        """The theme last picked in the palette, unless config.toml's ``theme`` changed
+        since (then the file wins); an unknown name is reported and not used."""
+        configured = self.settings.theme
+        if configured not in self.available_themes:
+            self.settings.problems.append(f"theme: no theme named {configured!r} (ctrl+p, "
+                                          "Theme lists them); using textual-dark")
+            configured = "textual-dark"
+        remembered = self.state.get("ui", "theme")
+        if (remembered in self.available_themes
+                and self.state.get("ui", "theme_config") == self.settings.theme):
+            return str(remembered)
+        return configured
+
+    def _remember_theme(self, theme: object) -> None:
+        name = getattr(theme, "name", None)
+        if name and name != self.state.get("ui", "theme"):
+            self.state.set("ui", "theme", name)
+            self.state.set("ui", "theme_config", self.settings.theme)
+
     def on_mount(self) -> None:
         # store calls blocked on a silent server must not hold the exit
         install_daemon_executor()
+        # a theme picked in the palette ("Theme") is there at the next start
+        self.theme_changed_signal.subscribe(self, self._remember_theme)
         if self.settings.keymap:
             self.set_keymap(self.settings.keymap)
             self._check_keymap()
@@ -176,6 +202,37 @@ class MltuiApp(App):
     def _store_failed(self, message: str) -> None:
         self.switch_screen(MessageScreen(f"Cannot open {self.uri}:\n{message}\n\nq quits."))
 
+    def connect(self, name: str) -> None:
+        """Open the named connection (palette: "Connect: NAME") in a worker, then show
+        its experiments in place of everything on the screen stack."""
+        from .connections import find_connection, open_connection
+
+        if self.quitting:
+            return
+        try:
+            connection = find_connection(self.settings, name)
+        except StoreError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        self.notify(f"Connecting to {name} ({safe_uri(connection.uri)}) …")
+
+        def opened(store: BaseStore) -> None:
+            old, self.store = self.store, None
+            self.connection, self.uri = name, store.uri
+            self.marks.clear()
+            self.undo = None
+            self.initial_experiment = self.prefetch = None
+            while len(self.screen_stack) > 2:
+                self.pop_screen()
+            self._store_ready(store)  # pops the last screen, shows the experiments
+            if old is not None:
+                old.close()
+
+        run_blocking(self, lambda: open_connection(connection, read_only=self.read_only),
+                     done=opened, group="open-store", description=f"connect {name}",
+                     failed=lambda message: self.notify(f"Cannot connect to {name}: {message}",
+                                                        severity="error", timeout=12))
+
     def open_runs(self, experiments: list[Experiment], first_page: FirstPage | None = None) -> None:
         from .screens.runs import RunsScreen
 
@@ -230,12 +287,12 @@ class MltuiApp(App):
             return
         self.push_screen(ModelsScreen())
 
-    def action_help(self) -> None:
+    def action_help(self, page: str = "keys", concept: str | None = None) -> None:
         from .screens.help import HelpScreen
 
         if self.quitting or isinstance(self.screen, HelpScreen):
             return
-        self.push_screen(HelpScreen(self.screen))
+        self.push_screen(HelpScreen(self.screen, page, concept))
 
     def _fatal_error(self) -> None:
         """A crash: the traceback without local variables (Textual shows them,

@@ -17,6 +17,7 @@ from .textfmt import (
     format_iso,
     format_number,
     format_relative,
+    format_timestamp,
     safe_text,
 )
 
@@ -125,9 +126,9 @@ class Column:
             return format_number(value)
         if self.kind == ATTRIBUTE:
             if self.key == "created":
-                return format_relative(value) if relative else format_iso(value)
+                return format_relative(value) if relative else format_timestamp(value)
             if self.key in ("start_time", "end_time"):
-                return format_iso(value)
+                return format_timestamp(value)
             if self.key == "duration":
                 return format_duration(value)
             if self.key == "status" and relative:

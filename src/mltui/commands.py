@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from difflib import get_close_matches
 
 from .columns import DEFAULT_ATTRIBUTES, Column, parse_columns
-from .output import Tabular, escapes_wanted, nonfinite_token
+from .output import Tabular, color_wanted, escapes_wanted, nonfinite_token
 from .store.base import BaseStore
 from .store.entities import Experiment, ModelVersion, Run, RunKeys, ViewType
 from .store.errors import InvalidSearch, InvalidValue
@@ -330,7 +330,7 @@ def cmd_plot(store: BaseStore, args: argparse.Namespace) -> str:
         raise InvalidValue(f"no run here logged the metric '{args.metric}'")
     settings = ChartSettings(x_mode=args.x, log_y=args.log, smoothing=args.smooth)
     chart = render(series, settings, width, height, title=args.metric,
-                   color=sys.stdout.isatty())
+                   color=color_wanted(sys.stdout))
     said = notes(series, settings)
     return chart.rstrip("\n") + ("\n" + "; ".join(said) if said else "")
 

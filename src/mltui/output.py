@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import os
 import sys
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,6 +45,15 @@ def escapes_wanted(choice: str | None, out) -> bool:
     or None (then: when ``out`` is a terminal, which would obey them)."""
     if choice is not None:
         return choice == "safe"
+    isatty = getattr(out, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def color_wanted(out) -> bool:
+    """Colour only for a terminal, and never when ``NO_COLOR`` is set to anything but
+    the empty string (https://no-color.org; the TUI's Textual honours it too)."""
+    if os.environ.get("NO_COLOR"):
+        return False
     isatty = getattr(out, "isatty", None)
     return bool(isatty and isatty())
 

@@ -1,5 +1,6 @@
-"""Command palette (ctrl+p or :): every action of the current screen, plus
-jumping to any experiment by name."""
+"""Command palette (ctrl+p or :): every action of the current screen, jumping to
+any experiment by name, MLflow's concepts ("Concepts: Run"), the named connections
+of config.toml ("Connect: prod"); Textual's own "Theme" comes from App.COMMANDS."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 from textual.dom import DOMNode
 
+from .concepts import CONCEPTS
 from .store.errors import StoreError
+from .store.shared import safe_uri
 from .textfmt import safe_text
 
 if TYPE_CHECKING:
@@ -38,6 +41,17 @@ class MltuiCommands(Provider):
                 partial(self.app.call_later, self.app.run_action, action, node),
                 f"key: {keys}",
             )
+        app = cast("MltuiApp", self.app)
+        yield ("Concepts", partial(app.call_later, app.action_help, "concepts"),
+               "MLflow's words explained: run, metric, model version, alias, trace ...")
+        for concept in CONCEPTS:
+            yield (f"Concepts: {concept.title}",
+                   partial(app.call_later, app.action_help, "concepts", concept.name),
+                   first_sentence(concept.body))
+        for name, connection in getattr(app.settings, "connections", {}).items():
+            now = " (open now)" if name == getattr(app, "connection", None) else ""
+            yield (f"Connect: {safe_text(name)}", partial(app.call_later, app.connect, name),
+                   f"{safe_uri(connection.uri)}{now}")
         for exp in self.experiments:
             yield (
                 f"Open experiment: {safe_text(exp.name)}",
@@ -47,7 +61,8 @@ class MltuiCommands(Provider):
 
     async def discover(self) -> Hits:
         for label, command, help_text in self._commands():
-            if label.startswith("Open experiment"):
+            # listed once the person types: too many to show before
+            if label.startswith(("Open experiment", "Concepts: ")):
                 continue
             yield DiscoveryHit(Content(label), command, help=help_text)
 
@@ -77,6 +92,11 @@ def _actions(screen) -> list[tuple[str, str, DOMNode, str]]:
 
 _SKIP = {"command_palette", "app.focus_next", "app.focus_previous", "focus_next",
          "focus_previous", "screen.copy_text", "app.copy_text", "copy_text", "help_quit"}
+
+
+def first_sentence(text: str, limit: int = 90) -> str:
+    sentence = text.split(". ")[0].split("\n")[0]
+    return sentence if len(sentence) <= limit else sentence[:limit - 1] + "…"
 
 
 def _highlight(matcher, label: str) -> Content:

@@ -144,12 +144,25 @@ def format_number(value: float | int | None) -> str:
     return str(value)
 
 
+DATE_FORMATS = ("relative", "absolute", "utc")
+_date_format = "relative"
+"""The person's ``date_format`` (config.toml), set once at start by the app: one
+switch here rather than a flag through every table that shows a time."""
+
+
+def set_date_format(name: str) -> None:
+    global _date_format
+    _date_format = name if name in DATE_FORMATS else "relative"
+
+
 def format_timestamp(ms: int | None) -> str:
+    """Local time, or UTC (marked) when the date format is ``utc``."""
     if not ms:
         return ""
-    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).astimezone().strftime(
-        "%Y-%m-%d %H:%M:%S"
-    )
+    moment = datetime.fromtimestamp(ms / 1000, tz=timezone.utc)
+    if _date_format == "utc":
+        return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S")
 
 
 def format_iso(ms: int | None) -> str:
@@ -159,7 +172,15 @@ def format_iso(ms: int | None) -> str:
 
 
 def format_relative(ms: int | None, now_ms: float | None = None) -> str:
-    """``3h ago``, ``2d ago``; ``in 5m`` for clocks that run ahead."""
+    """A time in a table: ``3h ago``, ``2d ago`` (``in 5m`` for clocks that run
+    ahead), or the timestamp itself when the date format is absolute or utc."""
+    if _date_format != "relative":
+        return format_timestamp(ms)
+    return format_age(ms, now_ms)
+
+
+def format_age(ms: int | None, now_ms: float | None = None) -> str:
+    """``3h ago`` whatever the date format (beside a timestamp already shown)."""
     if not ms:
         return ""
     now = time.time() * 1000 if now_ms is None else now_ms

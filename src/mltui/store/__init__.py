@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from .base import BaseStore, Capabilities
 from .entities import ViewType
 from .errors import StoreError, StoreNotFound, UnsupportedURI
@@ -19,14 +21,17 @@ __all__ = [
 ]
 
 
-def open_store(uri: str, *, read_only: bool = False) -> BaseStore:
+def open_store(uri: str, *, read_only: bool = False,
+               env: Mapping[str, str] | None = None) -> BaseStore:
     """Open the store behind a tracking URI (see ``uri.resolve_tracking_uri``).
 
+    ``env`` replaces ``os.environ`` as where a tracking server's credentials and
+    TLS settings are read (a named connection's, see ``mltui.connections``).
     The password of ``uri`` is masked in every error from then on; a path the
     user may not enter or a URI that does not parse is a one-line StoreError."""
     remember_uri_secrets(uri)
     try:
-        return _open(uri, read_only)
+        return _open(uri, read_only, env)
     except StoreError:
         raise
     except PermissionError as exc:
@@ -36,7 +41,7 @@ def open_store(uri: str, *, read_only: bool = False) -> BaseStore:
         raise UnsupportedURI(f"Not a valid tracking URI {safe_uri(uri)}: {exc}") from None
 
 
-def _open(uri: str, read_only: bool) -> BaseStore:
+def _open(uri: str, read_only: bool, env: Mapping[str, str] | None) -> BaseStore:
     scheme = uri_scheme(uri)
     if scheme == "sql":
         from .sql import SqlStore
@@ -54,5 +59,5 @@ def _open(uri: str, read_only: bool) -> BaseStore:
         except ImportError:  # pragma: no cover - until the REST backend lands
             raise UnsupportedURI(
                 f"tracking servers are not supported yet: {safe_uri(uri)}") from None
-        return RestStore(uri, read_only=read_only)
+        return RestStore(uri, read_only=read_only, env=env)
     raise UnsupportedURI(f"Unsupported tracking URI: {safe_uri(uri)}")

@@ -42,6 +42,14 @@ def remember_uri_secrets(uri: str) -> None:
         _known.update(v for v in (password, unquote(password)) if len(v) >= MIN_SECRET)
 
 
+def remember_secret(value: str) -> None:
+    """Mask ``value`` from now on (a password or token mltui was handed, e.g. by a
+    connection's credential command, that is in no environment variable)."""
+    if value and len(value) >= MIN_SECRET:
+        with _lock:
+            _known.add(value)
+
+
 def _secrets() -> list[str]:
     values = {os.environ.get(name) or "" for name in SECRET_ENV_VARS}
     with _lock:

@@ -71,12 +71,13 @@ class RunsTable(ScrollView, can_focus=True):
     RunsTable > .runs-table--cursor { background: $surface-lighten-2; }
     RunsTable:focus > .runs-table--cursor { background: $accent 40%; }
     RunsTable > .runs-table--cursor-cell { text-style: bold underline; }
-    RunsTable > .runs-table--marked { color: $warning; text-style: bold; }
+    /* the $text-* shades: readable on the theme's background, light or dark */
+    RunsTable > .runs-table--marked { color: $text-warning; text-style: bold; }
     RunsTable > .runs-table--dim { color: $text-muted; }
-    RunsTable > .runs-table--finished { color: $success; }
-    RunsTable > .runs-table--failed { color: $error; }
-    RunsTable > .runs-table--killed { color: $warning; }
-    RunsTable > .runs-table--running { color: $accent; text-style: bold; }
+    RunsTable > .runs-table--finished { color: $text-success; }
+    RunsTable > .runs-table--failed { color: $text-error; }
+    RunsTable > .runs-table--killed { color: $text-warning; }
+    RunsTable > .runs-table--running { color: $text-accent; text-style: bold; }
     RunsTable > .runs-table--deleted { text-style: strike; color: $text-muted; }
     """
 

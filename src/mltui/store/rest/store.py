@@ -8,7 +8,7 @@ what they use, so none reaches for an attribute another part defines.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import httpx
@@ -56,7 +56,8 @@ class RestStore(BaseStore):
     kind = "rest"
     capabilities = Capabilities(run_counts=False, traces=True)
 
-    def __init__(self, uri: str, *, read_only: bool = False):
+    def __init__(self, uri: str, *, read_only: bool = False,
+                 env: Mapping[str, str] | None = None):
         super().__init__(uri, read_only=read_only)
         try:
             parsed = httpx.URL(uri)
@@ -68,8 +69,9 @@ class RestStore(BaseStore):
         if parsed.port is not None and not 0 < parsed.port < 65536:
             raise UnsupportedURI(f"Not a valid port ({parsed.port}) in tracking server URL: "
                                  f"{safe_uri(uri)}")
-        self.http = RestClient(uri)
-        """The one HTTP client every part sends through."""
+        self.http = RestClient(uri, env)
+        """The one HTTP client every part sends through (settings from ``env``,
+        default ``os.environ``)."""
         self.state = RestState(ServerVersion(self.http.ask_version))
         self.experiments = Experiments(self.http)
         self.runs = Runs(self.http, self.state)
