@@ -54,6 +54,9 @@ class ExperimentsScreen(MltuiScreen):
         Binding("u", "undo", "Undo", show=False, id="experiments.undo"),
         Binding("M", "logged_models", "Logged models", show=False,
                 id="experiments.logged_models"),
+        Binding("y", "copy_id", "Copy id", show=False, id="experiments.copy_id"),
+        Binding("U", "copy_artifact_uri", "Copy artifact location", show=False,
+                id="experiments.copy_artifact_uri"),
     ]
 
     HELP = """\
@@ -70,6 +73,8 @@ deleted with it; u undoes for a few seconds); x shows deleted experiments and R
 restores the one under the cursor. Each change is confirmed first.
 
 M lists the experiment's logged models (MLflow 3's log_model).
+y copies the experiment's id, U its artifact location (OSC 52; the message shows
+the text too, for a terminal that refuses).
 """
 
     DEFAULT_CSS = """
@@ -357,6 +362,18 @@ M lists the experiment's logged models (MLflow 3's log_model).
             self.notify("This store has no logged models", severity="warning")
             return
         self.app.push_screen(LoggedModelsScreen([exp.experiment_id], exp.name))
+
+    def action_copy_id(self) -> None:
+        from .clipboard import copy_text
+
+        if (exp := self.current) is not None:
+            copy_text(self, exp.experiment_id, "experiment id")
+
+    def action_copy_artifact_uri(self) -> None:
+        from .clipboard import copy_text
+
+        if (exp := self.current) is not None:
+            copy_text(self, exp.artifact_location or "", "artifact location")
 
     # -- edits -------------------------------------------------------------------------
     def _after_edit(self, _result: object = None) -> None:

@@ -43,6 +43,7 @@ class ModelsScreen(MltuiScreen):
         Binding("n", "create", "New model", id="models.create"),
         Binding("N", "rename", "Rename", show=False, id="models.rename"),
         Binding("D,delete", "delete", "Delete", show=False, id="models.delete"),
+        Binding("y", "copy_name", "Copy name", id="models.copy_name"),
     ]
 
     HELP = """\
@@ -59,6 +60,7 @@ Columns: N/S/P/A count the versions in each stage.
 n creates a registered model, N renames the one under the cursor (versions,
 tags and aliases follow), D deletes it with all its versions: the confirmation
 lists them and the aliases lost, and MLflow cannot undo it.
+y copies the model's name.
 """
 
     DEFAULT_CSS = """
@@ -173,6 +175,12 @@ lists them and the aliases lost, and MLflow cannot undo it.
     def action_back(self) -> None:
         if len(self.app.screen_stack) > 2:
             self.app.pop_screen()
+
+    def action_copy_name(self) -> None:
+        from .clipboard import copy_text
+
+        if (model := self.current) is not None:
+            copy_text(self, model.name, "model name")
 
     def action_toggle_prompts(self) -> None:
         self.include_prompts = not self.include_prompts

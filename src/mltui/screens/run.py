@@ -21,9 +21,9 @@ from ..background import run_blocking
 from ..store.entities import NOTE_TAG, Run, RunDetail
 from ..textfmt import (
     STATUS_SYMBOLS,
+    format_age,
     format_duration,
     format_number,
-    format_relative,
     format_timestamp,
     safe_multiline,
     safe_text,
@@ -47,6 +47,9 @@ class RunScreen(MltuiScreen):
         Binding("escape,backspace", "back", "Back", id="run.back"),
         Binding("enter", "view_value", "Whole value", id="run.value"),
         Binding("y", "copy_id", "Copy run id", id="run.copy_id"),
+        Binding("Y", "copy_value", "Copy value", show=False, id="run.copy_value"),
+        Binding("U", "copy_artifact_uri", "Copy artifact URI", show=False,
+                id="run.copy_artifact_uri"),
         Binding("P", "open_parent", "Parent run", id="run.parent"),
         Binding("p", "toggle_live", "Pause", show=False, id="run.live"),
         Binding("r,ctrl+r", "reload", "Reload", show=False, id="run.reload"),
@@ -85,8 +88,9 @@ cursor (logs, JSON, tables, images, MLmodel); a opens them full size, where
 M lists the logged models the run produced (MLflow 3); enter opens one.
 
 1 to 6 (or [ and ]) switch tabs. enter shows the value under the cursor whole
-(a 5,000-character param scrolls; y there copies it). y copies the run id, P
-opens the parent run of a nested run. A RUNNING run refreshes every few seconds
+(a 5,000-character param scrolls; y there copies it). y copies the run id, Y the
+value under the cursor, U the run's artifact URI. P opens the parent run of a
+nested run. A RUNNING run refreshes every few seconds
 (p pauses), its duration counting up. T lists the traces made while the run was
 active (MLflow 3 links them through the trace metadata mlflow.sourceRun).
 """
@@ -225,7 +229,7 @@ active (MLflow 3 links them through the trace metadata mlflow.sourceRun).
             info.append(f"  {format_duration(duration)}")
         if run.start_time:
             info.append(f"  started {format_timestamp(run.start_time)} "
-                        f"({format_relative(run.start_time)})", style="dim")
+                        f"({format_age(run.start_time)})", style="dim")
         info.append("\n")
         experiment = view.experiment_name if view else ""
         self._field(info, "experiment", f"{experiment} ({run.experiment_id})" if experiment
@@ -460,8 +464,22 @@ active (MLflow 3 links them through the trace metadata mlflow.sourceRun).
         self.action_view_value()
 
     def action_copy_id(self) -> None:
-        self.app.copy_to_clipboard(self.run.run_id)
-        self.notify(f"Copied run id {self.run.run_id} (OSC 52)")
+        from .clipboard import copy_text
+
+        copy_text(self, self.run.run_id, "run id")
+
+    def action_copy_value(self) -> None:
+        """The whole value of the row under the cursor (metrics, params, tags)."""
+        from .clipboard import copy_text
+
+        found = self._current_value()
+        if found is not None:
+            copy_text(self, found[1], found[0])
+
+    def action_copy_artifact_uri(self) -> None:
+        from .clipboard import copy_text
+
+        copy_text(self, self.run.artifact_uri, "artifact URI")
 
     def action_open_parent(self) -> None:
         parent = self.run.parent_run_id

@@ -81,6 +81,9 @@ class RunsScreen(MltuiScreen):
         Binding("r,ctrl+r", "reload", "Reload", show=False, id="runs.reload"),
         Binding("w", "view_value", "Whole value", show=False, id="runs.value"),
         Binding("y", "copy_id", "Copy run id", show=False, id="runs.copy_id"),
+        Binding("Y", "copy_value", "Copy value", show=False, id="runs.copy_value"),
+        Binding("U", "copy_artifact_uri", "Copy artifact URI", show=False,
+                id="runs.copy_artifact_uri"),
         Binding("escape", "escape", "Clear/back", show=False, id="runs.escape"),
         Binding("backspace", "back", "Back", show=False, id="runs.back"),
     ]
@@ -112,7 +115,8 @@ the one under the cursor) with MLflow's soft delete: x shows deleted runs and R
 restores them (u, right after, undoes the delete). N renames the run under the
 cursor, n edits its note; T edits its tags, or sets (key=value) or deletes (-key)
 one tag on every marked run in one confirmed step. w shows the focused cell's
-value whole, y copies the run id. Runs that are RUNNING refresh every few seconds (p pauses).
+value whole; y copies the run id, Y the focused cell's value, U the run's
+artifact URI. Runs that are RUNNING refresh every few seconds (p pauses).
 ctrl+t shows the traces (MLflow 3's records of LLM requests) of these experiments.
 """
 
@@ -683,10 +687,27 @@ ctrl+t shows the traces (MLflow 3's records of LLM requests) of these experiment
         self.app.push_screen(ValueViewer(f"{column.spec} of {run.run_name or run.run_id}", text))
 
     def action_copy_id(self) -> None:
-        run = self.table.current_run
-        if run is not None:
-            self.app.copy_to_clipboard(run.run_id)
-            self.notify(f"Copied run id {run.run_id} (OSC 52)")
+        from .clipboard import copy_text
+
+        if (run := self.table.current_run) is not None:
+            copy_text(self, run.run_id, "run id")
+
+    def action_copy_value(self) -> None:
+        """The whole value of the cell under the cursor, as w shows it."""
+        from .clipboard import copy_text
+
+        run, column = self.table.current_run, self.table.current_column
+        if run is None or column is None:
+            return
+        value = column.raw(run)
+        text = "" if value is None else repr(value) if isinstance(value, float) else str(value)
+        copy_text(self, text, f"{column.spec} of {run.run_name or run.run_id}")
+
+    def action_copy_artifact_uri(self) -> None:
+        from .clipboard import copy_text
+
+        if (run := self.table.current_run) is not None:
+            copy_text(self, run.artifact_uri, "artifact URI")
 
     def action_charts(self) -> None:
         """Charts of the marked runs (or the run under the cursor), overlaid."""

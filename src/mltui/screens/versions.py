@@ -9,13 +9,13 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.widgets import DataTable, Markdown
+from textual.widgets import DataTable, Markdown, Static
 
 from ..background import run_blocking
 from ..store.entities import STAGES, ModelVersion, RegisteredModel
 from ..textfmt import first_line, format_relative, safe_multiline, safe_text, truncate
 from ..views.logged_models import version_model_id
-from ..views.registry import ModelView, load_model_view
+from ..views.registry import ModelView, load_model_view, serve_command, version_uri
 from ..widgets.footer import KeysFooter
 from ..widgets.status_bar import StatusBar
 from ..widgets.vim_table import VimTable
@@ -51,6 +51,8 @@ class VersionsScreen(MltuiScreen):
                 id="versions.delete"),
         Binding("enter", "open_run", "Source run", id="versions.run"),
         Binding("M", "logged_model", "Logged model", id="versions.logged_model"),
+        Binding("y", "copy_uri", "Copy URI", id="versions.copy_uri"),
+        Binding("c", "copy_serve", "Copy serve command", id="versions.copy_serve"),
         Binding("r,ctrl+r", "reload", "Reload", show=False, id="versions.reload"),
         Binding("escape,backspace", "back", "Back", show=False, id="versions.back"),
     ]
@@ -73,6 +75,9 @@ f filters by stage; enter opens the run that produced the version, M the
 logged model it was registered from (MLflow 3: source models:/m-…).
 n registers a new version (source runs:/RUN_ID/PATH or models:/m-...); X deletes
 the version under the cursor, for good (the confirmation names its aliases).
+y copies the version's URI (models:/NAME/VERSION); c copies the command under
+the table that serves it (models:/NAME@ALIAS when it has an alias, so the
+service follows the alias).
 
 Every change is one transaction, written as MLflow's client writes it. If the
 version changed since it was shown, nothing is written and you are told.
@@ -81,6 +86,7 @@ version changed since it was shown, nothing is written and you are told.
     DEFAULT_CSS = """
     VersionsScreen #description { height: auto; max-height: 12; border-bottom: solid $panel; }
     VersionsScreen DataTable { height: 1fr; }
+    VersionsScreen #serve { height: 1; padding: 0 1; color: $text-muted; }
     """
 
     def __init__(self, name: str):
@@ -99,6 +105,7 @@ version changed since it was shown, nothing is written and you are told.
         with VerticalScroll(id="description"):
             yield Markdown("", id="model-description")
         yield VimTable(id="versions", cursor_type="row", zebra_stripes=True)
+        yield Static(id="serve")
         yield KeysFooter()
 
     @property
@@ -154,6 +161,7 @@ version changed since it was shown, nothing is written and you are told.
         elif self.shown:
             table.move_cursor(row=min(row, len(self.shown) - 1))
         self.update_status()
+        self._show_serve()
 
     def _cells(self, mv: ModelVersion) -> tuple:
         run_name = self.run_names.get(mv.run_id) or mv.run_id[:8]
@@ -192,6 +200,31 @@ version changed since it was shown, nothing is written and you are told.
         if 0 <= row < len(self.shown):
             return self.shown[row]
         return None
+
+    def on_data_table_row_highlighted(self, _event: DataTable.RowHighlighted) -> None:
+        self._show_serve()
+
+    def _show_serve(self) -> None:
+        """The serve command of the version under the cursor, ready for c."""
+        mv = self.current
+        line = Text()
+        if mv is not None:
+            line.append("serve: ", style="dim")
+            line.append(safe_text(serve_command(mv)), style="bold")
+            line.append("   c copies", style="dim")
+        self.query_one("#serve", Static).update(line)
+
+    def action_copy_uri(self) -> None:
+        from .clipboard import copy_text
+
+        if (mv := self.current) is not None:
+            copy_text(self, version_uri(mv), "model version URI")
+
+    def action_copy_serve(self) -> None:
+        from .clipboard import copy_text
+
+        if (mv := self.current) is not None:
+            copy_text(self, serve_command(mv), "serve command")
 
     def _refuse_read_only(self) -> bool:
         if self.store.read_only:

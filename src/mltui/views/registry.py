@@ -43,3 +43,18 @@ def load_model_view(store: BaseStore, name: str, known: Mapping[str, str]) -> Mo
         found = store.get_runs(missing)
         names.update({rid: found[rid].run_name if rid in found else "" for rid in missing})
     return ModelView(model, versions, names)
+
+
+def version_uri(mv: ModelVersion, *, prefer_alias: bool = False) -> str:
+    """``models:/NAME/VERSION``; with ``prefer_alias``, ``models:/NAME@ALIAS`` when
+    the version has an alias (what a service should load: it follows the alias)."""
+    if prefer_alias and mv.aliases:
+        return f"models:/{mv.name}@{mv.aliases[0]}"
+    return f"models:/{mv.name}/{mv.version}"
+
+
+def serve_command(mv: ModelVersion) -> str:
+    """The shell command that serves this version, quoted for any model name."""
+    import shlex
+
+    return f"mlflow models serve -m {shlex.quote(version_uri(mv, prefer_alias=True))}"
