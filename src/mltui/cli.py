@@ -35,8 +35,12 @@ COMMAND_HELP = {
     "alias": "set or delete a model alias",
     "plot": "draw a metric of one or more runs as a chart in the terminal",
     "compare": "runs side by side: params, metrics and tags, the best run marked",
+    "concepts": "MLflow's words explained (run, metric, alias, ...) and where mltui shows them",
+    "config": "print the settings file's path, or open it in $EDITOR",
     "serve": "open the app in a web browser (textual-serve), on 127.0.0.1 by default",
 }
+LOCAL_COMMANDS = {"concepts", "config"}
+"""Commands that read no store (they must work where no store opens)."""
 COMMANDS = tuple(COMMAND_HELP)
 # Say only what is built.
 DESCRIPTION = """\
@@ -44,15 +48,21 @@ Terminal UI for MLflow tracking data: browse experiments, filter and sort their
 runs, open a run's params, metrics and tags, draw metric charts, compare runs,
 rename, tag and describe experiments and runs, and manage the model registry
 (models, versions, stages, aliases, tags). Without a COMMAND it opens the UI."""
-_OPTIONS_WITH_VALUES = {"--uri", "--experiment", "-e"}
+_OPTIONS_WITH_VALUES = {"--uri", "--experiment", "-e", "-c", "--connection"}
 
 
 def _global_options(suppress: bool = False) -> argparse.ArgumentParser:
     # Copies on subcommands must not write their defaults over values given
     # before the command name (`mltui --demo runs x`), hence SUPPRESS there.
+    # Only the copies before a command name take -c for --connection: `runs -c`
+    # is --columns.
     common = argparse.ArgumentParser(
         add_help=False, argument_default=argparse.SUPPRESS if suppress else None
     )
+    names = ("--connection",) if suppress else ("-c", "--connection")
+    common.add_argument(*names, dest="connection", metavar="NAME",
+                        help="open the connection [connections.NAME] of config.toml "
+                        "(mltui config edit)")
     common.add_argument(
         "--uri",
         help="tracking URI (default: $MLFLOW_TRACKING_URI, else ./mlruns if it holds "
@@ -158,6 +168,19 @@ def build_command_parser() -> argparse.ArgumentParser:
     p.add_argument("--log", action="store_true", help="log scale on y (values <= 0 left out)")
     p.add_argument("--width", type=int, help="columns (default: the terminal's)")
     p.add_argument("--height", type=int, help="lines (default: 25)")
+
+    p = sub.add_parser("concepts", help=COMMAND_HELP["concepts"],
+                       description="MLflow's concepts in plain words, and where each shows "
+                       "up in mltui (the same text as the Concepts page of ? in the UI).")
+    p.add_argument("name", nargs="*", help="a concept or a word of it (run, alias, span, "
+                   "...); without it, all of them")
+    p.add_argument("--list", action="store_true", help="only the names and titles")
+
+    p = sub.add_parser("config", help=COMMAND_HELP["config"],
+                       description="The settings file (config.toml): path prints where it "
+                       "is; edit opens it in $VISUAL or $EDITOR, first writing the defaults, "
+                       "commented, when it does not exist.")
+    p.add_argument("action", choices=("path", "edit"))
 
     from .serve import SERVE_DESCRIPTION, add_arguments
 
@@ -361,6 +384,8 @@ def _fail(message: str) -> None:
 def _resolve_uri(args: argparse.Namespace) -> str:
     from .store.uri import resolve_tracking_uri
 
+    if getattr(args, "connection", None):
+        return _connection(args).uri
     if getattr(args, "demo", False):
         from .demo import ensure_demo_store
 
@@ -368,9 +393,24 @@ def _resolve_uri(args: argparse.Namespace) -> str:
     return resolve_tracking_uri(args.uri or getattr(args, "uri_arg", None))
 
 
+def _connection(args: argparse.Namespace):
+    from .config import load_settings
+    from .connections import find_connection
+    from .store.errors import InvalidValue
+
+    if args.uri or getattr(args, "uri_arg", None) or getattr(args, "demo", False):
+        raise InvalidValue("--connection names the URI itself: give it without a URI "
+                           "or --demo")
+    return find_connection(load_settings(), args.connection)
+
+
 def _open(args: argparse.Namespace):
     from .store import open_store
 
+    if getattr(args, "connection", None):
+        from .connections import open_connection
+
+        return open_connection(_connection(args), read_only=args.read_only)
     return open_store(_resolve_uri(args), read_only=args.read_only)
 
 
@@ -380,6 +420,11 @@ def run_command(args: argparse.Namespace) -> int:
 
         return cmd_serve(args, _open)
     from . import commands
+
+    if args.command in LOCAL_COMMANDS:
+        from . import local_commands
+
+        return int(getattr(local_commands, f"cmd_{args.command}")(args))
 
     if getattr(args, "handler", None):
         from . import edit_commands
@@ -419,6 +464,7 @@ def run_tui(args: argparse.Namespace) -> int:
 
     app = MltuiApp(store=store, read_only=args.read_only, experiment=args.experiment,
                    settings=settings, prefetch=prefetch)
+    app.connection = getattr(args, "connection", None)
     app.run()
     return app.return_code or 0
 
