@@ -143,6 +143,7 @@ class MltuiApp(App):
         """Say which remapped keys collide (Textual would drop a binding silently)."""
         from .keymap import keymap_problems
         from .screens.experiments import ExperimentsScreen
+        from .screens.help import HelpScreen
         from .screens.logged_models import LoggedModelScreen, LoggedModelsScreen
         from .screens.models import ModelsScreen
         from .screens.prompts import PromptScreen
@@ -166,6 +167,7 @@ class MltuiApp(App):
             "logged_models": LoggedModelsScreen.BINDINGS,
             "logged_model": LoggedModelScreen.BINDINGS,
             "prompt": PromptScreen.BINDINGS,
+            "help": HelpScreen.BINDINGS,
         }
         for problem in keymap_problems(self.settings.keymap, groups, self.BINDINGS):
             self.notify(problem, severity="warning", timeout=12)

@@ -71,7 +71,8 @@ class Settings:
     """One of DATE_FORMATS: '3h ago', local time, or UTC."""
     relative_times: bool = True
     """Older spelling of ``date_format = "relative"``; false means "absolute" when
-    ``date_format`` is not set. Kept in step with ``date_format`` after loading."""
+    ``date_format`` is not set (and, as before, plain status words in the runs table).
+    The date format itself acts in ``textfmt``, for every table."""
     theme: str = "textual-dark"
     keymap: dict[str, str] = field(default_factory=dict)
     """Binding id -> keys, e.g. ``"runs.sort" = "o"``."""
@@ -178,7 +179,6 @@ def load_settings(path: Path | None = None) -> Settings:
         taken.add(key)
     if "date_format" not in taken and "relative_times" in taken:
         settings.date_format = "relative" if settings.relative_times else "absolute"
-    settings.relative_times = settings.date_format == "relative"
     return settings
 
 
