@@ -136,7 +136,6 @@ def test_a_slow_server_answered_in_time_works(monkeypatch, capsys):
 def test_the_matrix_covers_every_command_of_the_help():
     """A command added to ``mltui --help`` without a line here fails."""
     from mltui.cli import COMMANDS as LISTED
-
     from mltui.cli import LOCAL_COMMANDS
 
     # concepts and config read no store; serve reads it, then serves until stopped (its
