@@ -39,10 +39,12 @@ from support.traces_match import all_traces, assert_same_info, assert_same_spans
 LEGACY_DB = Path(__file__).resolve().parents[1] / "data" / "mlflow-2.9.2.db"
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+@pytest.fixture(scope="module", params=["sqlite", "postgresql", "mysql"])
 def sql_backend(request):
     if request.param == "sqlite":
         return trace_fixtures.sqlite_backend()
+    if request.param == "mysql":
+        return trace_fixtures.mysql_backend(request.getfixturevalue("mariadb"))
     return trace_fixtures.pg_backend(request.getfixturevalue("postgres"))
 
 

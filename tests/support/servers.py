@@ -670,9 +670,16 @@ class MariaDBServer:
                 cur.execute(f"SHOW CREATE TABLE {src}.{self._quote(table)}")
                 ddl = re.sub(r"\bCOLLATE=\w+", f"COLLATE={collation}", cur.fetchone()[1])
                 cur.execute(ddl)  # keeps AUTO_INCREMENT where it was
+                # generated columns (spans.duration_ns) are computed again, and a
+                # value given for one is an error in strict mode
                 cur.execute(
-                    f"INSERT INTO {new}.{self._quote(table)} "
-                    f"SELECT * FROM {src}.{self._quote(table)}"
+                    "SELECT column_name FROM information_schema.columns WHERE "
+                    "table_schema = %s AND table_name = %s AND extra NOT LIKE %s "
+                    "ORDER BY ordinal_position", (source, table, "%GENERATED%"))
+                columns = ", ".join(self._quote(name) for (name,) in cur.fetchall())
+                cur.execute(
+                    f"INSERT INTO {new}.{self._quote(table)} ({columns}) "
+                    f"SELECT {columns} FROM {src}.{self._quote(table)}"
                 )
             cur.execute(f"SHOW TRIGGERS FROM {src}")
             for trigger in [row[0] for row in cur.fetchall()]:

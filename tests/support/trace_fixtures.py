@@ -91,6 +91,22 @@ def pg_backend(postgres) -> TraceBackend:
     return TraceBackend("postgresql", stores.read_uri())  # type: ignore[attr-defined]
 
 
+def mysql_backend(mariadb) -> TraceBackend:
+    """The traces store in a database on ``mariadb`` (MLflow's 'mysql' stores)."""
+    from conftest import BuiltStores
+
+    with _lock:
+        stores = _pg.get(id(mariadb))
+        if stores is None:
+            artifacts = Path(tempfile.mkdtemp(prefix="mltui-mysql-traces-")) / "artifacts"
+            stores = BuiltStores(mariadb, artifacts, script="traces_builder.py",
+                                 template="mltui_traces")
+            stores.start_build()
+            atexit.register(stores.close)
+            _pg[id(mariadb)] = stores
+    return TraceBackend("mysql", stores.read_uri())  # type: ignore[attr-defined]
+
+
 def copy_of(kind: str, dest: Path) -> str:
     """The URI of a private copy of the sqlite or mlruns traces store in ``dest``."""
     return copy_store(f"traces-{kind}", dest)
