@@ -13,8 +13,19 @@ if TYPE_CHECKING:
 
 ResultType = TypeVar("ResultType")
 
+NEEDS_CAPABILITY = {"traces": "traces", "logged_models": "logged_models"}
+"""Actions offered only when the store has the capability (``Capabilities`` field):
+a store without MLflow 3's tables shows no such key, rather than an error."""
+
 
 class MltuiScreen(Screen[ResultType]):
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        needed = NEEDS_CAPABILITY.get(action)
+        store = self.mltui.store
+        if needed is not None and store is not None:
+            return bool(getattr(store.capabilities, needed))
+        return True
+
     @property
     def mltui(self) -> MltuiApp:
         """The app, with mltui's own attributes (settings, state, store label)."""

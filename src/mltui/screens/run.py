@@ -393,7 +393,7 @@ active (MLflow 3 links them through the trace metadata mlflow.sourceRun).
         # the chart keys exist on the Charts tab only
         if action in CHART_ACTIONS:
             return self._on_charts()
-        return True
+        return super().check_action(action, parameters)
 
     def action_charts_filter(self) -> None:
         if self._charts is not None:

@@ -68,7 +68,9 @@ class SqlStore(BaseStore):
         self._registry = RegistryReader(self.db)
         self._registry_writes = RegistryWrites(self.db, self._registry)
         self._traces = TraceReads(self.db)
-        self.capabilities = Capabilities(traces=self._traces.available)
+        # MLflow 3's tables: an older schema offers neither (no key in the UI)
+        self.capabilities = Capabilities(traces=self._traces.available,
+                                         logged_models=self.db.schema.has("logged_models"))
 
     @property
     def schema(self) -> Schema:
