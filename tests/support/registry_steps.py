@@ -79,5 +79,9 @@ async def reloaded(pilot, screen: VersionsScreen) -> None:
     await settle(pilot)
 
 
-def row_of(screen: VersionsScreen, version: int) -> list[str]:
-    return [str(cell) for cell in screen.table.get_row(str(version))]
+def row_of(screen: VersionsScreen, version: int) -> dict[str, str]:
+    """A version's row by column header: a new column moves no test's cell."""
+    table = screen.table
+    headers = [str(column.label) for column in table.ordered_columns]
+    return dict(zip(headers, (str(cell) for cell in table.get_row(str(version))),
+                    strict=True))

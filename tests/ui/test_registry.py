@@ -83,9 +83,9 @@ async def test_models_and_versions_match_mlflow(sql_uri, mlflow_client):
         for mv in mlflow_versions:
             full = mlflow_client.get_model_version(MODEL, mv.version)
             row = row_of(screen, int(mv.version))
-            assert row[0] == f"v{mv.version}" and row[1] == mv.current_stage
-            assert row[2].split() == [f"@{a}" for a in full.aliases]
-            assert row[7] == mv.description
+            assert row["Version"] == f"v{mv.version}" and row["Stage"] == mv.current_stage
+            assert row["Aliases"].split() == [f"@{a}" for a in full.aliases]
+            assert row["Description"] == mv.description
         assert "Gradient boosted trees" in screen_text(app)  # the model's Markdown description
         assert "@champion→v2" in screen_text(app)
 
@@ -175,7 +175,7 @@ async def test_stage_transitions_as_mlflow_does(writable_sql_uri, twin):
         assert after["state"]["versions"][4][0] == "Staging"
         assert after["state"]["versions"][3][0] == "Staging"
         assert_same_change(before, after, twin_before, snapshot(twin))
-        assert row_of(screen, 4)[1] == "Staging"
+        assert row_of(screen, 4)["Stage"] == "Staging"
         assert ours.get_model_version(MODEL, "4").current_stage == "Staging"
 
         # v3 Staging -> Production, and `a` archives v2 (now in Production)
@@ -199,7 +199,8 @@ async def test_stage_transitions_as_mlflow_does(writable_sql_uri, twin):
         assert after["state"]["versions"][3][0] == "Production"
         assert after["state"]["versions"][2][0] == "Archived"
         assert_same_change(before, after, twin_before, snapshot(twin))
-        assert row_of(screen, 3)[1] == "Production" and row_of(screen, 2)[1] == "Archived"
+        assert row_of(screen, 3)["Stage"] == "Production"
+        assert row_of(screen, 2)["Stage"] == "Archived"
         assert [str(mv.version) for mv in ours.get_latest_versions(MODEL, ["Production"])] == ["3"]
 
         # cancelling in the menu or in the confirmation writes nothing
@@ -255,7 +256,7 @@ async def test_aliases_set_move_refuse_and_delete(writable_sql_uri, twin):
         after = snapshot(ours)
         assert_same_change(before, after, twin_before, snapshot(twin))
         assert str(ours.get_model_version_by_alias(MODEL, "champion").version) == "4"
-        assert row_of(screen, 4)[2] == "@champion" and row_of(screen, 2)[2] == ""
+        assert row_of(screen, 4)["Aliases"] == "@champion" and row_of(screen, 2)["Aliases"] == ""
         assert "@champion → v4 (moved from v2)" in screen_text(app)
 
         # a new alias on v1
@@ -286,7 +287,7 @@ async def test_aliases_set_move_refuse_and_delete(writable_sql_uri, twin):
         assert "challenger" not in after["state"]["aliases"]
         with pytest.raises(MlflowException):
             ours.get_model_version_by_alias(MODEL, "challenger")
-        assert row_of(screen, 3)[2] == ""
+        assert row_of(screen, 3)["Aliases"] == ""
 
         # A on a version without an alias says so
         await pilot.press("A")
@@ -372,7 +373,7 @@ async def test_version_tags_add_edit_delete(writable_sql_uri, twin):
         after = snapshot(ours)
         assert_same_change(before, after, twin_before, snapshot(twin))
         assert ours.get_model_version(MODEL, "4").tags == {"validated": "true"}
-        assert "validated=true" in row_of(screen, 4)[8]
+        assert "validated=true" in row_of(screen, 4)["Tags"]
 
 
 async def test_description_editor(writable_sql_uri, twin):
@@ -414,7 +415,7 @@ async def test_description_editor(writable_sql_uri, twin):
         assert after["state"]["versions"][4][3] == text
         assert_same_change(before, after, twin_before, snapshot(twin))
         assert ours.get_model_version(MODEL, "4").description == text
-        assert row_of(screen, 4)[7] == "Retrained"  # the first line in the table
+        assert row_of(screen, 4)["Description"] == "Retrained"  # the first line in the table
 
 
 # -- read-only and conflicts -------------------------------------------------------------
@@ -453,7 +454,7 @@ async def test_concurrent_changes_are_reported_and_nothing_written(writable_sql_
         await wait_toast(pilot, "Alias @champion now points to v1 (changed since shown)")
         assert snapshot(ours) == before
         assert str(ours.get_model_version_by_alias(MODEL, "champion").version) == "1"
-        assert row_of(screen, 1)[2] == "@champion"  # the screen reloaded
+        assert row_of(screen, 1)["Aliases"] == "@champion"  # the screen reloaded
 
         # someone else edits v4: moving it to Staging is refused
         ours.update_model_version(MODEL, "4", description="changed elsewhere")
@@ -471,7 +472,7 @@ async def test_concurrent_changes_are_reported_and_nothing_written(writable_sql_
         )
         assert snapshot(ours) == before
         assert ours.get_model_version(MODEL, "4").current_stage == "None"
-        assert row_of(screen, 4)[7] == "changed elsewhere"
+        assert row_of(screen, 4)["Description"] == "changed elsewhere"
 
         # someone else deletes v4: the write fails with MLflow's wording, shown, not raised
         ours.delete_model_version(MODEL, "4")

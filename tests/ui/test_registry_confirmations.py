@@ -93,7 +93,7 @@ async def test_versions_columns_fit_values_after_writes(writable_sql_uri):
     async with app.run_test(size=(200, 30), notifications=True) as pilot:
         screen = await open_versions(pilot)
         await all_cells_fit(pilot, screen)
-        assert row_of(screen, 4)[4] == "3d ago"
+        assert row_of(screen, 4)["Updated"] == "3d ago"
 
         # a stage write: "Updated" goes from "3d ago" to "just now", wider than its header
         await select_version(pilot, screen, 4)
@@ -103,8 +103,8 @@ async def test_versions_columns_fit_values_after_writes(writable_sql_uri):
         await wait_screen(pilot, StageConfirm)
         await pilot.press("y")
         await reloaded(pilot, screen)
-        await wait_for(pilot, lambda: row_of(screen, 4)[1] == "Staging", "v4 in Staging")
-        assert row_of(screen, 4)[4] == "just now"
+        await wait_for(pilot, lambda: row_of(screen, 4)["Stage"] == "Staging", "v4 in Staging")
+        assert row_of(screen, 4)["Updated"] == "just now"
         await all_cells_fit(pilot, screen)
         await wait_for(pilot, lambda: "just now" in version_line(app, 4), "'just now' drawn")
         assert "just no " not in screen_text(app)
@@ -116,8 +116,8 @@ async def test_versions_columns_fit_values_after_writes(writable_sql_uri):
         await paste_text(pilot, "Retrained on the March data, with new features")
         await pilot.press("ctrl+s")
         await reloaded(pilot, screen)
-        await wait_for(pilot, lambda: row_of(screen, 4)[7].startswith("Retrained on the"),
-                       "description shown")
+        await wait_for(pilot, lambda: row_of(screen, 4)["Description"].startswith(
+            "Retrained on the"), "description shown")
         await all_cells_fit(pilot, screen)
         await pilot.press("t")
         dialog = await wait_screen(pilot, TagsDialog)
@@ -134,7 +134,7 @@ async def test_versions_columns_fit_values_after_writes(writable_sql_uri):
         await wait_for(pilot, lambda: "reviewer" in dialog.tags, "tag written")
         await pilot.press("escape")
         await reloaded(pilot, screen)
-        await wait_for(pilot, lambda: "reviewer=alice" in row_of(screen, 4)[8], "tags shown")
+        await wait_for(pilot, lambda: "reviewer=alice" in row_of(screen, 4)["Tags"], "tags shown")
         await all_cells_fit(pilot, screen)
 
         # and after a plain reload
