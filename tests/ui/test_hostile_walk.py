@@ -297,6 +297,8 @@ WALKS: dict[str, set[str]] = {
                  "PickDialog", "TagsDialog", "TextEditor", "DiscardChanges", "ConfirmDialog",
                  "RunScreen", "HelpScreen", "PromptDialog"},
     "store that cannot open": {"MessageScreen"},
+    "genai": {"TracesScreen", "TraceScreen", "ValueViewer", "LoggedModelsScreen",
+              "LoggedModelScreen", "PromptScreen", "HelpScreen"},
 }
 """The screens and dialogs each test below must have checked (by class name)."""
 
@@ -625,6 +627,113 @@ async def test_models_versions_and_registry_dialogs(world, terminal):
         await open_screen(pilot, terminal, "enter", RunScreen, "the source run")
         await close(pilot, terminal, VersionsScreen)
     assert WALKS["registry"] <= set(terminal.visited)
+
+
+# -- MLflow 3's GenAI data: traces, logged models, prompts ----------------------------------
+
+PROMPT = "walk-prompt"
+
+
+def build_genai(uri: str, eid: str) -> None:
+    """A trace (a hostile span tree, tags, feedback), a logged model and a prompt of
+    two versions, each holding the hostile strings, made by the real client."""
+    import mlflow
+
+    from support.genai_world import forget_uris
+
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    try:
+        mlflow.set_experiment(experiment_id=eid)
+        client = MlflowClient(uri)
+        with mlflow.start_span(name=f"root {HOSTILE}", span_type="AGENT") as root:
+            root.set_inputs({HOSTILE: LONG, "question": HOSTILE})
+            root.set_attribute(f"attr {HOSTILE}", HOSTILE)
+            with mlflow.start_span(name=f"child {HOSTILE}", span_type="TOOL") as child:
+                child.set_inputs(HOSTILE)
+                child.add_event(mlflow.entities.SpanEvent(f"event {HOSTILE}",
+                                                          attributes={"x": HOSTILE}))
+                child.set_outputs({"answer": LONG})
+            root.set_outputs(HOSTILE)
+            trace_id = root.trace_id
+        mlflow.flush_trace_async_logging()  # the trace is exported in the background
+        client.set_trace_tag(trace_id, "hostile", HOSTILE)
+        mlflow.log_feedback(trace_id=trace_id, name="quality", value=HOSTILE,
+                            rationale=HOSTILE)
+        mlflow.log_expectation(trace_id=trace_id, name="expected", value=HOSTILE)
+        client.create_logged_model(experiment_id=eid, name="walk-model",
+                                   params={"p": HOSTILE, "long": LONG},
+                                   tags={"hostile": HOSTILE}, model_type=HOSTILE)
+        for text in (f"first {HOSTILE}\nsame", f"second {HOSTILE}\nsame\n{LONG}"):
+            mlflow.genai.register_prompt(name=PROMPT, template=text,
+                                         commit_message=HOSTILE, tags={"hostile": HOSTILE})
+    finally:
+        forget_uris()
+
+
+@pytest.fixture(scope="module")
+def genai_world(hostile_world, tmp_path_factory) -> str:
+    folder, ids = hostile_world
+    own = tmp_path_factory.mktemp("hostile-genai")
+    shutil.copy(folder / "mlflow.db", own / "mlflow.db")
+    uri = f"sqlite:///{own / 'mlflow.db'}"
+    build_genai(uri, ids["experiment"])
+    return uri
+
+
+async def test_traces_logged_models_and_prompts(genai_world, terminal):
+    from mltui.screens.logged_models import LoggedModelScreen, LoggedModelsScreen
+    from mltui.screens.prompts import PromptScreen
+    from mltui.screens.trace import TraceScreen
+    from mltui.screens.traces import TracesScreen
+
+    app = make_app(genai_world, tree=False)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await to_experiment(pilot, terminal)
+        traces = await open_screen(pilot, terminal, "T", TracesScreen, "traces")
+        await wait_for(pilot, lambda: traces.total == 1, "the hostile trace")
+        for key in ("l", "l", "l", "l"):  # across the columns: previews, tags, assessments
+            await pilot.press(key)
+            await inert(pilot, terminal, "traces columns")
+        await open_screen(pilot, terminal, "w", ValueViewer, "a trace cell whole")
+        await close(pilot, terminal, TracesScreen)
+        await open_screen(pilot, terminal, "question_mark", HelpScreen)
+        await close(pilot, terminal, TracesScreen)
+        trace = await open_screen(pilot, terminal, "enter", TraceScreen, "the trace")
+        await wait_for(pilot, lambda: trace.loaded is not None, "the spans")
+        for key in ("j", "1", "2", "3", "4", "k", "1"):
+            await pilot.press(key)
+            await inert(pilot, terminal, f"trace after {key}")
+        await open_screen(pilot, terminal, "v", ValueViewer, "a span value whole")
+        await close(pilot, terminal, TraceScreen)
+        await close(pilot, terminal, TracesScreen)
+        await close(pilot, terminal, ExperimentsScreen)
+
+        models = await open_screen(pilot, terminal, "M", LoggedModelsScreen, "logged models")
+        await wait_for(pilot, lambda: "walk-model" in screen_text(app), "the logged model")
+        await open_screen(pilot, terminal, "enter", LoggedModelScreen, "one logged model")
+        for key in ("1", "2", "3", "4", "1"):
+            await pilot.press(key)
+            await inert(pilot, terminal, f"logged model tab {key}")
+        await close(pilot, terminal, LoggedModelsScreen)
+        await close(pilot, terminal, ExperimentsScreen)
+        del models
+
+        registry = await open_screen(pilot, terminal, "m", ModelsScreen, "models")
+        await pilot.press("P")
+        await wait_for(pilot, lambda: PROMPT in [m.name for m in registry.models], "prompt")
+        registry.table.move_cursor(row=[m.name for m in registry.models].index(PROMPT))
+        prompt = await open_screen(pilot, terminal, "enter", PromptScreen, "the prompt")
+        await wait_for(pilot, lambda: "second" in screen_text(app), "the versions")
+        for key in ("d", "v", "v"):
+            await pilot.press(key)
+            await inert(pilot, terminal, f"prompt after {key}")
+        await pilot.press("escape")  # leaves the diff
+        await inert(pilot, terminal, "prompt without the diff")
+        await open_screen(pilot, terminal, "enter", ValueViewer, "the whole template")
+        await close(pilot, terminal, PromptScreen)
+        del prompt
+    assert WALKS["genai"] <= set(terminal.visited)
 
 
 async def test_a_store_that_cannot_open_says_so_inertly(tmp_path, terminal):
