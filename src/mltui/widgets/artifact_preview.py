@@ -105,7 +105,9 @@ class ArtifactPreview(ScrollView, can_focus=True):
         height = max(1, self.size.height or 24)
         if self._lines:
             widest = max((line.cell_len for line in self._lines), default=0)
-            self.virtual_size = Size(max(width, widest), len(self._lines))
+            # the widest line, not the pane: the pane narrows when a vertical
+            # scrollbar appears, and lines that fit must not scroll sideways then
+            self.virtual_size = Size(widest, len(self._lines))
         elif self._image is not None:
             if self._rendered_for != (width, height):
                 rows = image_rows(self._image, width, height)
