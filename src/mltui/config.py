@@ -78,6 +78,9 @@ class Settings:
     """Binding id -> keys, e.g. ``"runs.sort" = "o"``."""
     connections: dict[str, Connection] = field(default_factory=dict)
     """Named tracking URIs: ``[connections.prod]``."""
+    columns: dict[str, list[str]] = field(default_factory=dict)
+    """Experiment name (or id, or ``"*"`` for any) -> the runs table's columns until
+    the person picks others with ``c`` (``--columns`` syntax, e.g. ``"metrics.auc"``)."""
     problems: list[str] = field(default_factory=list)
     """What was wrong with the file (shown once, never fatal)."""
 
@@ -111,6 +114,12 @@ DEFAULT_CONFIG = """\
 # Keys by binding id (the ids are in the README's key tables), e.g.:
 # [keymap]
 # "runs.sort" = "ctrl+o"
+
+# The runs table's columns per experiment (by name or id; "*" for any other),
+# until you pick others with `c` (which mltui then remembers), e.g.:
+# [columns]
+# "fraud-detection" = ["start_time", "metrics.auc", "params.max_depth", "tags.team"]
+# "*" = ["start_time", "duration", "metrics.loss"]
 
 # Named connections, opened with `mltui -c NAME` or "Connect: NAME" in the
 # palette (ctrl+p). Credentials never go in this file: name environment
@@ -279,6 +288,12 @@ def _check_value(key: str, value: Any) -> str | None:
         return f"'refresh_interval' must be 0 (off) or more seconds, got {value}"
     if key == "date_format" and value not in DATE_FORMATS:
         return f"'date_format' must be one of {', '.join(DATE_FORMATS)}, got {value!r}"
+    if key == "columns" and not all(
+        isinstance(k, str) and isinstance(v, list) and v and all(isinstance(c, str) for c in v)
+        for k, v in value.items()
+    ):
+        return ("'columns' maps an experiment name to a list of columns "
+                "(e.g. \"fraud-detection\" = [\"metrics.auc\", \"params.lr\"])")
     if key == "keymap" and not all(
         isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in value.items()
     ):

@@ -202,6 +202,8 @@ ctrl+t shows the traces (MLflow 3's records of LLM requests) of these experiment
             except ValueError:
                 pass
         if not self._columns_from_state:
+            self._columns_from_state = self._configured_columns()
+        if not self._columns_from_state:
             self.table.set_columns([Column(ATTRIBUTE, a) for a in DEFAULT_ATTRIBUTES
                                     if a not in ("status", "run_name")])
         self.table.marks = self.mltui.marks.setdefault(tuple(self.experiment_ids), set())
@@ -210,6 +212,26 @@ ctrl+t shows the traces (MLflow 3's records of LLM requests) of these experiment
         interval = self.mltui.settings.refresh_interval
         if interval > 0:
             self._timer = self.set_interval(interval, self._tick, pause=not self.live)
+
+    def _configured_columns(self) -> bool:
+        """The ``[columns]`` of config.toml for this experiment (by name, then id, then
+        ``"*"``), when the person has not picked columns here yet. A column that does
+        not parse is said in one line and the defaults are kept."""
+        configured = self.mltui.settings.columns
+        if not configured or len(self.experiments) != 1:
+            return False
+        exp = self.experiments[0]
+        specs = configured.get(exp.name) or configured.get(exp.experiment_id) \
+            or configured.get("*")
+        if not specs:
+            return False
+        try:
+            columns = [parse_column(s) for s in specs]
+        except ValueError as exc:
+            self.notify(f"config.toml [columns]: {exc}", severity="warning", timeout=8)
+            return False
+        self.table.set_columns(columns)
+        return True
 
     @property
     def _columns_key(self) -> str:
