@@ -354,7 +354,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         if _first_positional(argv) in COMMANDS:
-            args = build_command_parser().parse_args(_with_default_action(argv))
+            parser = build_command_parser()
+            args, extra = parser.parse_known_args(_with_default_action(argv))
+            if extra and getattr(args, "items", None) is not None \
+                    and not any(e.startswith("-") for e in extra):
+                # "run tag RUN -e EXP K=V": argparse ends RUN... at the option and
+                # leaves K=V over; it belongs to the same list
+                args.items += extra
+            elif extra:
+                parser.error(f"unrecognized arguments: {' '.join(extra)}")
             return run_command(args)
         args = build_parser().parse_args(argv)
         return run_tui(args)

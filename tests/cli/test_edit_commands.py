@@ -241,6 +241,17 @@ def tag_runs(w: World):
     return (["run", "tag", *rids, "owner=carol"], twin)
 
 
+def tag_runs_by_name(w: World):
+    # the names, then --experiment, then the tag: argparse ends RUN... at the option
+    rids = [w.run_id("child-0"), w.run_id("child-1")]
+
+    def twin(t: World) -> None:
+        for rid in rids:
+            t.client().set_tag(rid, "owner", "dave")
+
+    return (["run", "tag", "child-0", "child-1", "-e", "sweep", "owner=dave"], twin)
+
+
 def untag_runs(w: World):
     rids = [w.run_id("child-2"), w.run_id("child-3")]
 
@@ -313,7 +324,8 @@ CASES: dict[str, Case] = {
     case.__name__: case for case in (
         new_experiment, new_plain_experiment, rename_by_name, rename_by_id,
         delete_experiment, restore_experiment, tag_experiment, untag_experiment,
-        describe_experiment, rename_run, rename_run_by_name, tag_runs, untag_runs,
+        describe_experiment, rename_run, rename_run_by_name, tag_runs, tag_runs_by_name,
+        untag_runs,
         note_run, new_model, rename_model, delete_model, version_from_run,
         version_from_uri, version_from_logged_model, delete_version,
     )
