@@ -448,10 +448,17 @@ def run_command(args: argparse.Namespace) -> int:
         return 2
     with _open(args) as store:
         result = handler(store, args)
+        # files the store skipped (a corrupt meta.yaml): said on stderr, as the UI
+        # says it, so a script's output is not silently short of a run
+        skipped = store.warning
     if isinstance(result, str):  # a chart: printed as drawn
         print(result)
     else:
         print_table_or_data(result, fmt, escapes=escapes)
+    if skipped:
+        from .textfmt import safe_text
+
+        print(f"mltui: warning: {safe_text(skipped)}", file=sys.stderr)
     return 0
 
 
