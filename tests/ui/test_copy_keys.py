@@ -110,3 +110,17 @@ def test_copy_keys_are_y_for_ids_on_every_screen():
         copy = [b for b in screen.BINDINGS if b.key == "y"]
         assert len(copy) == 1 and copy[0].action.startswith("copy_"), screen
         assert copy[0].id and copy[0].id.endswith(copy[0].action), copy[0].id
+
+
+async def test_copied_text_holding_markup_is_shown_as_written():
+    """A copied value is data: its "[bold]" or an unclosed "[red" is shown, not read
+    as Textual markup (which styled it, or failed on the unclosed tag)."""
+    from textual.app import App
+
+    from mltui.screens.clipboard import copy_text
+
+    value = "[bold]x[/] [red"
+    app = App()
+    async with app.run_test(notifications=True) as pilot:
+        copy_text(app.screen, value, "tag value")
+        await wait_toast(pilot, f"Copied tag value (OSC 52): {value}")

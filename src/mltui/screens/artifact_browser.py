@@ -54,6 +54,7 @@ from ..views.preview_types import ModelPreview, Preview
 from ..views.previews import load_preview
 from ..widgets.artifact_preview import ArtifactPreview
 from ..widgets.artifact_tree import ArtifactTree
+from .clipboard import copy_text
 from .dialogs import ConfirmDialog, PromptDialog
 
 if TYPE_CHECKING:
@@ -326,15 +327,11 @@ class ArtifactBrowser(Vertical):
         item = self.item
         if item is None:
             return
-        uri = item.source.uri(item.path)
-        self.app.copy_to_clipboard(uri)
-        self.app.notify(f"Copied {uri} (OSC 52)")
+        copy_text(self, item.source.uri(item.path), "artifact URI")
 
     def action_copy_serve(self) -> None:
         if isinstance(self.preview, ModelPreview) and self.preview.model.serve_command:
-            command = self.preview.model.serve_command
-            self.app.copy_to_clipboard(command)
-            self.app.notify(f"Copied {command} (OSC 52)")
+            copy_text(self, self.preview.model.serve_command, "serve command")
 
     def action_save(self) -> None:
         item = self.item

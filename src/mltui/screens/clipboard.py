@@ -25,4 +25,5 @@ def copy_text(node: DOMNode, text: str, what: str) -> None:
     lines = text.splitlines() or [text]
     shown = truncate(safe_text(lines[0]), SHOWN)
     more = f"\n(+{len(lines) - 1} more lines)" if len(lines) > 1 else ""
-    node.app.notify(f"Copied {what} (OSC 52):\n{shown}{more}", timeout=8)
+    # the text is data: "[bold]" in a tag value is shown, not read as markup
+    node.app.notify(f"Copied {what} (OSC 52):\n{shown}{more}", timeout=8, markup=False)

@@ -33,6 +33,7 @@ from ..widgets.status_bar import StatusBar
 from ..widgets.vim_table import VimTable
 from .artifact_browser import ArtifactBrowser
 from .base import MltuiScreen
+from .clipboard import copy_text
 
 STATUS_STYLE = {"READY": "green", "FAILED": "red", "PENDING": "yellow"}
 
@@ -168,8 +169,7 @@ its id.
     def action_copy_id(self) -> None:
         model = self.current
         if model is not None:
-            self.app.copy_to_clipboard(model.model_id)
-            self.notify(f"Copied {model.model_id} (OSC 52)")
+            copy_text(self, model.model_id, "logged model id")
 
     def action_back(self) -> None:
         self.app.pop_screen()
@@ -381,8 +381,7 @@ under the cursor whole. y copies the model id, o opens the source run.
         self.action_view_value()
 
     def action_copy_id(self) -> None:
-        self.app.copy_to_clipboard(self.model_id)
-        self.notify(f"Copied {self.model_id} (OSC 52)")
+        copy_text(self, self.model_id, "logged model id")
 
     def action_open_run(self) -> None:
         m = self.model

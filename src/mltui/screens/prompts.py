@@ -41,6 +41,7 @@ from ..widgets.footer import KeysFooter
 from ..widgets.status_bar import StatusBar
 from ..widgets.vim_table import VimTable
 from .base import MltuiScreen
+from .clipboard import copy_text
 
 LINE_STYLE = {ADD: "green", REMOVE: "red", HUNK: "cyan", "change": ""}
 SIGN = {ADD: "+", REMOVE: "-", HUNK: "", "same": " "}
@@ -329,8 +330,7 @@ to scroll it.
     def action_copy_text(self) -> None:
         v = self.current
         if v is not None:
-            self.app.copy_to_clipboard(v.template)
-            self.notify(f"Copied the template of v{v.version} (OSC 52)")
+            copy_text(self, v.template, f"the template of v{v.version}")
 
     def action_escape(self) -> None:
         if self.diff is not None:

@@ -35,6 +35,7 @@ from ..widgets.footer import KeysFooter
 from ..widgets.span_waterfall import SpanWaterfall
 from ..widgets.status_bar import StatusBar
 from .base import MltuiScreen
+from .clipboard import copy_text
 from .dialogs import SafeInput
 from .value_viewer import ValueViewer
 
@@ -353,8 +354,7 @@ span that failed, r reads the trace again, y copies the trace id.
 
     # -- the rest ------------------------------------------------------------------------------
     def action_copy_id(self) -> None:
-        self.app.copy_to_clipboard(self.trace_id)
-        self.notify(f"Copied {safe_text(self.trace_id)}")
+        copy_text(self, self.trace_id, "trace id")
 
     def action_back(self) -> None:
         if self._close_find():

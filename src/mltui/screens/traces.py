@@ -42,6 +42,7 @@ from ..widgets.status_bar import StatusBar
 from ..widgets.trace_filter_bar import TraceFilterBar
 from ..widgets.traces_table import TracesTable
 from .base import MltuiScreen
+from .clipboard import copy_text
 
 
 def open_traces(
@@ -391,8 +392,7 @@ whole, y copies the trace id, r reads the traces again.
     def action_copy_id(self) -> None:
         info = self.table.current_trace
         if info is not None:
-            self.app.copy_to_clipboard(info.trace_id)
-            self.notify(f"Copied trace id {info.trace_id} (OSC 52)")
+            copy_text(self, info.trace_id, "trace id")
 
     def action_escape(self) -> None:
         """The filter first, then back (as the runs screen)."""
