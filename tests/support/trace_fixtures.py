@@ -21,7 +21,8 @@ from support.builders import cached_store, copy_store
 
 _lock = threading.Lock()
 _server = None
-_pg: dict[int, object] = {}
+_built_on: dict[int, object] = {}
+"""The traces store of each database server (PostgreSQL, MariaDB), by id."""
 
 
 class TraceBackend:
@@ -77,34 +78,28 @@ def rest_backend() -> TraceBackend:
 
 def pg_backend(postgres) -> TraceBackend:
     """The traces store in a template database on ``postgres`` (the session's server)."""
-    from conftest import BuiltStores
-
-    with _lock:
-        stores = _pg.get(id(postgres))
-        if stores is None:
-            artifacts = Path(tempfile.mkdtemp(prefix="mltui-pg-traces-")) / "artifacts"
-            stores = BuiltStores(postgres, artifacts, script="traces_builder.py",
-                                 template="mltui_traces")
-            stores.start_build()
-            atexit.register(stores.close)
-            _pg[id(postgres)] = stores
-    return TraceBackend("postgresql", stores.read_uri())  # type: ignore[attr-defined]
+    return _server_backend(postgres, "postgresql")
 
 
 def mysql_backend(mariadb) -> TraceBackend:
     """The traces store in a database on ``mariadb`` (MLflow's 'mysql' stores)."""
+    return _server_backend(mariadb, "mysql")
+
+
+def _server_backend(server, kind: str) -> TraceBackend:
+    """The traces store built once per database server, read through a fresh copy."""
     from conftest import BuiltStores
 
     with _lock:
-        stores = _pg.get(id(mariadb))
+        stores = _built_on.get(id(server))
         if stores is None:
-            artifacts = Path(tempfile.mkdtemp(prefix="mltui-mysql-traces-")) / "artifacts"
-            stores = BuiltStores(mariadb, artifacts, script="traces_builder.py",
+            artifacts = Path(tempfile.mkdtemp(prefix=f"mltui-{kind}-traces-")) / "artifacts"
+            stores = BuiltStores(server, artifacts, script="traces_builder.py",
                                  template="mltui_traces")
             stores.start_build()
             atexit.register(stores.close)
-            _pg[id(mariadb)] = stores
-    return TraceBackend("mysql", stores.read_uri())  # type: ignore[attr-defined]
+            _built_on[id(server)] = stores
+    return TraceBackend(kind, stores.read_uri())  # type: ignore[attr-defined]
 
 
 def copy_of(kind: str, dest: Path) -> str:
