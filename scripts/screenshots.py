@@ -74,22 +74,6 @@ def frozen_clock() -> Iterator[None]:
         time.time = real
 
 
-@contextlib.contextmanager
-def locked(path: Path) -> Iterator[None]:
-    """Hold an exclusive lock on ``path``: two runs at once take turns with the demo."""
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - Windows
-        yield
-        return
-    with open(path, "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-
-
 def build_demo() -> str:
     """Build the demo store afresh at ``DEMO``; its URI, relative to it (the header
     then shows ``sqlite:///mlflow.db``, as for a person who ran ``mltui`` there)."""
@@ -323,6 +307,8 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     cwd = Path.cwd()
+    from mltui.demo.folder import locked  # two runs at once take turns with the demo
+
     with tempfile.TemporaryDirectory() as home, locked(DEMO.with_suffix(".lock")), \
             frozen_clock():
         # settings, state, theme and colours of the person running it stay out

@@ -57,7 +57,7 @@ def ensure_demo_store(rebuild: bool = False) -> str:
 
 def _build_in_place(folder: Path, rebuild: bool) -> None:
     folder.parent.mkdir(parents=True, exist_ok=True)
-    with _locked(folder.parent / ".demo.lock"):
+    with locked(folder.parent / ".demo.lock"):
         if not rebuild and _is_current(folder):
             return  # another process built it while we waited
         # Leftovers of a build that was killed; nobody else builds while we hold the lock.
@@ -76,7 +76,7 @@ def _build_in_place(folder: Path, rebuild: bool) -> None:
 
 
 @contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
+def locked(path: Path) -> Iterator[None]:
     """Hold an exclusive ``flock`` on ``path`` (a no-op where there is none)."""
     try:
         import fcntl
