@@ -161,4 +161,4 @@ def install() -> None:
         _original[name] = getattr(_utility, name)
         setattr(_utility, name, fast)
     _original["set_canvas"] = _matrix.matrix_class.set_canvas
-    _matrix.matrix_class.set_canvas = set_canvas  # type: ignore[method-assign]
+    _matrix.matrix_class.set_canvas = set_canvas
