@@ -17,7 +17,12 @@ START, END = "<!-- keys -->", "<!-- /keys -->"
 
 def _screens():
     from mltui.app import MltuiApp
+    from mltui.screens.artifact_browser import ArtifactBrowser
+    from mltui.screens.artifacts import ArtifactsScreen
+    from mltui.screens.charts import ChartScreen, ChartsScreen
+    from mltui.screens.compare import CompareScreen
     from mltui.screens.experiments import ExperimentsScreen
+    from mltui.screens.help import HelpScreen
     from mltui.screens.logged_models import LoggedModelScreen, LoggedModelsScreen
     from mltui.screens.models import ModelsScreen
     from mltui.screens.prompts import PromptScreen
@@ -25,7 +30,11 @@ def _screens():
     from mltui.screens.runs import RunsScreen
     from mltui.screens.trace import TraceScreen
     from mltui.screens.traces import TracesScreen
+    from mltui.screens.value_viewer import ValueViewer
     from mltui.screens.versions import VersionsScreen
+    from mltui.widgets.artifact_preview import ArtifactPreview
+    from mltui.widgets.artifact_tree import ArtifactTree
+    from mltui.widgets.cell_grid import CellGrid
     from mltui.widgets.runs_table import RunsTable
     from mltui.widgets.span_waterfall import SpanWaterfall
     from mltui.widgets.traces_table import TracesTable
@@ -35,6 +44,12 @@ def _screens():
         ("Experiments", ExperimentsScreen.BINDINGS),
         ("Runs", [*RunsScreen.BINDINGS, *RunsTable.BINDINGS]),
         ("Run", RunScreen.BINDINGS),
+        ("Charts of the chosen runs", ChartsScreen.BINDINGS),
+        ("One chart, full size", ChartScreen.BINDINGS),
+        ("Compare", [*CompareScreen.BINDINGS, *CellGrid.BINDINGS]),
+        ("Artifacts", [*ArtifactsScreen.BINDINGS, *ArtifactBrowser.BINDINGS,
+                       *ArtifactTree.BINDINGS,
+                       *[_where(b, "in a preview") for b in ArtifactPreview.BINDINGS]]),
         ("Traces", [*TracesScreen.BINDINGS, *TracesTable.BINDINGS]),
         ("Trace", [*TraceScreen.BINDINGS, *SpanWaterfall.BINDINGS]),
         ("Models", ModelsScreen.BINDINGS),
@@ -42,7 +57,27 @@ def _screens():
         ("Logged models", LoggedModelsScreen.BINDINGS),
         ("One logged model", LoggedModelScreen.BINDINGS),
         ("Prompt", PromptScreen.BINDINGS),
+        ("A whole value", ValueViewer.BINDINGS),
+        ("Help", HelpScreen.BINDINGS),
     ]
+
+
+# keys that mean something else on another tab of the same screen
+WHERE = {
+    "compare.charts_filter": "Charts tab", "compare.charts_x": "Charts tab",
+    "compare.charts_smooth": "Charts tab", "compare.charts_log": "Charts tab",
+    "compare.pick_x": "Scatter, Parallel", "compare.pick_y": "Scatter, Parallel",
+    "compare.all": "Scatter, Parallel", "compare.copy_md": "Table tab",
+    "compare.copy_csv": "Table tab", "compare.diff": "Table tab",
+    "compare.mode": "Table tab", "compare.best": "Table tab", "compare.value": "Table tab",
+    "compare.next_run": "Table tab", "compare.previous_run": "Table tab",
+}
+
+
+def _where(binding, where: str):
+    from dataclasses import replace
+
+    return replace(binding, description=f"{binding.description} ({where})")
 
 
 def keys_markdown() -> str:
@@ -54,6 +89,8 @@ def keys_markdown() -> str:
         for binding in bindings:
             if not binding.description:
                 continue
+            if binding.id in WHERE:
+                binding = _where(binding, WHERE[binding.id])
             rows.setdefault(binding.description, []).extend(binding.key.split(","))
         out.append(f"**{title}**\n\n| keys | does |\n| --- | --- |")
         for description, keys in rows.items():
