@@ -81,9 +81,16 @@ async def test_v_draws_the_marked_runs_overlaid(charts_uri):
         assert isinstance(app.screen, ChartsScreen)
         # enter opens the focused chart full size
         acc.focus()
+        await pilot.pause()
+        assert "Full size" in screen_text(app).splitlines()[-1]
         await pilot.press("enter")
         full = await wait_screen(pilot, ChartScreen)
         assert full.key == "acc" and len(full.runs) == 3
+        # full size already: the footer does not offer it again, and enter does nothing
+        await drawn(pilot, full.chart)
+        assert "Full size" not in screen_text(app).splitlines()[-1]
+        await pilot.press("enter")
+        assert app.screen is full
         await pilot.press("escape")
         await wait_screen(pilot, ChartsScreen)
 

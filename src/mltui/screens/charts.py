@@ -142,7 +142,7 @@ the chart counts them.
 
     def compose(self) -> ComposeResult:
         yield StatusBar()
-        yield MetricChart(self.key, id="chart")
+        yield MetricChart(self.key, openable=False, id="chart")
         yield Static(id="chart-legend")
         yield Static(id="chart-notes")
         yield KeysFooter()

@@ -47,11 +47,13 @@ class MetricChart(Widget, can_focus=True):
             super().__init__()
             self.chart = chart
 
-    def __init__(self, key: str, *, legend: bool = True, name: str | None = None,
-                 id: str | None = None, classes: str | None = None):
+    def __init__(self, key: str, *, legend: bool = True, openable: bool = True,
+                 name: str | None = None, id: str | None = None, classes: str | None = None):
         super().__init__(name=name, id=id, classes=classes)
         self.key = key
         self.legend = legend
+        self.openable = openable
+        """Whether enter opens it full size (not when it already is)."""
         self.series: list[Series] = []
         self.settings = ChartSettings()
         self.loaded = False
@@ -77,8 +79,11 @@ class MetricChart(Widget, can_focus=True):
     def on_resize(self) -> None:
         self._rebuild()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return self.openable if action == "activate" else True
+
     def on_click(self, event) -> None:
-        if getattr(event, "chain", 1) >= 2:
+        if self.openable and getattr(event, "chain", 1) >= 2:
             self.post_message(self.Activated(self))
 
     def action_activate(self) -> None:
