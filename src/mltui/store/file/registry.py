@@ -159,7 +159,7 @@ class Registry:
         model.latest_versions = sorted(latest.values(), key=lambda mv: mv.version)
         return model
 
-    def search_registered_models(
+    def search_models(
         self, name_like: str | None = None, include_prompts: bool = False
     ) -> list[RegisteredModel]:
         """Registered models by name; ``name_like`` is an ILIKE pattern (``%`` / ``_``)."""
@@ -183,14 +183,14 @@ class Registry:
         models.sort(key=lambda m: m.name)
         return models
 
-    def get_registered_model(self, name: str) -> RegisteredModel:
+    def model(self, name: str) -> RegisteredModel:
         model_dir = self.model_dir(name)
         model = self._model(model_dir, name)
         if model is None:
             raise ResourceNotFound(f"Registered Model with name={name} not found")
         return model
 
-    def get_model_versions(
+    def versions(
         self, name: str, stages: Sequence[str] | None = None
     ) -> list[ModelVersion]:
         """Every version of a model, newest first, with tags and aliases."""
@@ -204,7 +204,7 @@ class Registry:
             versions = [mv for mv in versions if mv.current_stage.lower() in wanted]
         return versions
 
-    def get_model_version(self, name: str, version: int) -> ModelVersion:
+    def version(self, name: str, version: int) -> ModelVersion:
         folder, number = self.version_dir(name, version)
         raw = self.version_meta(folder) or {}
         mv = self._version_from_meta(raw, name, os.path.basename(folder))
@@ -215,7 +215,7 @@ class Registry:
         mv.aliases = sorted(a for a, v in aliases.items() if v == number)
         return mv
 
-    def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
+    def version_by_alias(self, name: str, alias: str) -> ModelVersion:
         missing = ResourceNotFound(f"Registered model alias {alias} not found.")
         try:
             model_dir = self.model_dir(name)
@@ -226,10 +226,10 @@ class Registry:
             versions = self._versions(model_dir, name)
             if not versions:
                 raise missing
-            return self.get_model_version(name, versions[0].version)
+            return self.version(name, versions[0].version)
         if not safe_name(alias):
             raise missing
         number = self.alias_numbers(self.aliases(model_dir)).get(alias)
         if number is None:
             raise missing
-        return self.get_model_version(name, number)
+        return self.version(name, number)

@@ -172,7 +172,7 @@ class RegistryWrites:
         raw["last_updated_timestamp"] = now
         self._save_version_meta(folder, raw)
         self._save_model_meta(model_dir, model_raw, now)
-        return self._registry.get_model_version(name, number)
+        return self._registry.version(name, number)
 
     def set_alias(
         self, name: str, alias: str, version: int, expected_previous: object = ANY
@@ -315,7 +315,7 @@ class RegistryWrites:
                 self._write_file(key_path(os.path.join(model_dir, TAGS), key), value.encode(),
                                  model_dir)
             self._save_model_meta(model_dir, raw, now_ms())
-        return self._registry.get_registered_model(name)
+        return self._registry.model(name)
 
     def rename_registered_model(self, name: str, new_name: str) -> RegisteredModel:
         self._check_writable(f"renaming model {name}")
@@ -340,7 +340,7 @@ class RegistryWrites:
             self._save_version_meta(os.path.join(new_dir, entry), raw)
         model_raw["name"] = new_name
         self._save_model_meta(new_dir, model_raw, now)
-        return self._registry.get_registered_model(new_name)
+        return self._registry.model(new_name)
 
     @staticmethod
     def _version_dirs(model_dir: str) -> list[str]:
@@ -435,7 +435,7 @@ class RegistryWrites:
                 self._write_file(key_path(os.path.join(folder, TAGS), key), value.encode(),
                                  folder)
             self._save_model_meta(model_dir, model_raw, now_ms())
-        return self._registry.get_model_version(name, version)
+        return self._registry.version(name, version)
 
     def delete_model_version(self, name: str, version: int) -> None:
         self._check_writable(f"deleting {name} v{version}")

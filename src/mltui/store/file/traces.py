@@ -137,6 +137,7 @@ class FileTraces:
     # -- the contract ------------------------------------------------------------------
     def page(self, query: TraceQuery, max_results: int, offset: int,
              count_total: bool) -> TracePage:
+        """Filtered and sorted in Python, as MLflow's file store does."""
         clauses = parse_trace_filter(query.filter)
         order = parse_trace_order_by(query.order_by)
         check_in_memory(clauses)
@@ -167,7 +168,8 @@ class FileTraces:
         return info
 
     def spans(self, info: TraceInfo) -> list[Span]:
-        """From the ``traces.json`` the trace's tag names, else the one in its folder."""
+        """From the ``traces.json`` the trace's tag names, else the one in its folder
+        (the file store keeps no span rows)."""
         try:
             return artifact_spans(info)
         except ResourceNotFound:

@@ -38,12 +38,13 @@ class Histories:
         self.bulk_interval = True
         """False once the server answered 404 for get-history-bulk-interval."""
 
-    def get(
+    def metric_history(
         self, run_id: str, key: str, min_step: int | None, max_step: int | None,
         max_points: int | None,
     ) -> list[Metric]:
         """The history of one metric in ``min_step .. max_step``, ordered by step then
-        timestamp; about ``max_points`` of them when given (see the module notes)."""
+        timestamp; about ``max_points`` of them when given, downsampled as SQL does it
+        (see the module notes)."""
         if min_step is not None and max_step is not None and min_step > max_step:
             return []
         if max_points is None:

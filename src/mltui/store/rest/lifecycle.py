@@ -28,6 +28,7 @@ class RunLifecycle:
         self.check_writable = check_writable
 
     def delete(self, run_ids: Sequence[str]) -> None:
+        """Soft-delete as ``MlflowClient.delete_run`` (the server sets deleted_time)."""
         self._set(run_ids, "runs/delete", "deleting runs")
 
     def restore(self, run_ids: Sequence[str]) -> None:

@@ -129,7 +129,7 @@ class RegistryReads:
             mv.aliases = sorted(a for a, v in aliases.items() if v == mv.version)
         return sorted(found, key=lambda mv: mv.version, reverse=True)
 
-    def version_of(self, name: str, version: int) -> ModelVersion:
+    def version(self, name: str, version: int) -> ModelVersion:
         try:
             number = int(version)
         except (TypeError, ValueError):

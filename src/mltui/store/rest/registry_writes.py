@@ -63,7 +63,7 @@ class RegistryWrites:
     ) -> ModelVersion:
         stage, version = check_transition(stage, version, archive_existing)
         self.check_writable(f"moving {name} v{version} to {stage}")
-        current = self.reads.version_of(name, version)
+        current = self.reads.version(name, version)
         check_expected(current.last_updated_time, expected_last_updated, f"{name} v{version}")
         self.client.call(
             "POST",
@@ -75,13 +75,15 @@ class RegistryWrites:
                 "archive_existing_versions": bool(archive_existing),
             },
         )
-        return self.reads.version_of(name, version)
+        return self.reads.version(name, version)
 
     def set_alias(self, name: str, alias: str, version: int, expected_previous: Any) -> None:
+        """Point ``alias`` at ``version``; ``expected_previous`` is the version the alias
+        pointed to when the dialog opened (None: it did not exist)."""
         check_alias(alias)
         version = check_version(version)
         self.check_writable(f"setting alias @{alias}")
-        self.reads.version_of(name, version)
+        self.reads.version(name, version)
         if expected_previous is not ANY:
             current = self.reads.model_only(name).aliases.get(alias)
             if current != expected_previous:
@@ -135,7 +137,7 @@ class RegistryWrites:
         check_tag(key, value)
         version = check_version(version)
         self.check_writable(f"setting tag {key} on {name} v{version}")
-        self.reads.version_of(name, version)
+        self.reads.version(name, version)
         self.client.call(
             "POST",
             "model-versions/set-tag",
@@ -146,7 +148,7 @@ class RegistryWrites:
         check_tag(key, "")
         version = check_version(version)
         self.check_writable(f"deleting tag {key} of {name} v{version}")
-        if key not in self.reads.version_of(name, version).tags:
+        if key not in self.reads.version(name, version).tags:
             return
         self.client.call(
             "DELETE",
@@ -169,7 +171,7 @@ class RegistryWrites:
     ) -> None:
         version = check_version(version)
         self.check_writable(f"editing the description of {name} v{version}")
-        current = self.reads.version_of(name, version)
+        current = self.reads.version(name, version)
         check_expected(current.last_updated_time, expected_last_updated, f"{name} v{version}")
         self.client.call(
             "PATCH",
@@ -235,7 +237,7 @@ class RegistryWrites:
             "model_id": model_id or None,
         })
         created = decode.model_version(data.get("model_version") or {})
-        return self.reads.version_of(name, created.version)
+        return self.reads.version(name, created.version)
 
     def delete_model_version(self, name: str, version: int) -> None:
         self.check_writable(f"deleting {name} v{version}")

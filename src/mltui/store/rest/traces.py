@@ -88,6 +88,7 @@ class RestTraces:
 
     def page(self, query: TraceQuery, max_results: int, offset: int,
              count_total: bool) -> TracePage:
+        """Validated here, run by the server; ``total`` only on the last page."""
         parse_trace_filter(query.filter)  # fails here, with the position, before a request
         parse_trace_order_by(query.order_by)
         if not query.experiment_ids:
@@ -124,6 +125,7 @@ class RestTraces:
             raise ResourceNotFound(f"No trace with id {trace_id!r}") from None
 
     def spans(self, info: TraceInfo) -> list[Span]:
+        """From ``traces/get`` (the spans table), else the server's traces.json route."""
         if info.spans_location == TRACKING_STORE and not self._v2_only:
             try:
                 return self._stored_spans(info.trace_id)

@@ -97,6 +97,7 @@ class ExperimentWrites:
     def create(
         self, name: str, artifact_location: str | None, tags: dict[str, str] | None
     ) -> str:
+        """Insert an experiment as MLflow does; its id."""
         check_experiment_name(name)
         location = check_artifact_location(artifact_location)
         tags = {str(k): str(v) for k, v in (tags or {}).items()}
@@ -188,6 +189,7 @@ class ExperimentWrites:
                 table.c.assessment_metadata.contains(pattern, autoescape=True)))
 
     def delete(self, experiment_id: str) -> None:
+        """Soft delete, with every run of the experiment (as MLflow)."""
         self._set_lifecycle(experiment_id, "deleted")
 
     def restore(self, experiment_id: str) -> None:

@@ -37,12 +37,13 @@ class MetricHistories:
     def __init__(self, db: Database):
         self.db = db
 
-    def history(
+    def metric_history(
         self, run_id: str, key: str, min_step: int | None, max_step: int | None,
         max_points: int | None,
     ) -> list[Metric]:
         """The points of one metric by step then timestamp, at most about
-        ``max_points`` of them (see :meth:`BaseStore.get_metric_history`)."""
+        ``max_points`` of them, downsampled in the database (see
+        :meth:`BaseStore.get_metric_history`)."""
         metrics = self.db.schema["metrics"]
         # each query below names one step range only: given two, sqlite ranges its
         # index over the first and filters by the second (100x slower on a zoom)

@@ -158,7 +158,7 @@ class RegistryReader:
             mv.aliases = sorted(a for a, v in model.aliases.items() if v == mv.version)
             model.latest_versions.append(mv)
 
-    def get_model(self, name: str) -> RegisteredModel:
+    def model(self, name: str) -> RegisteredModel:
         """One registered model with its latest versions; ResourceNotFound if absent."""
         if not self.has_registry():
             raise ResourceNotFound(f"Registered Model with name={name} not found")

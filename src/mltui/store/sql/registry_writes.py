@@ -292,7 +292,7 @@ class RegistryWrites:
                          description=description or None)
             for key, value in new_tags.items():
                 self._insert(conn, table, name=name, key=key, value=value)
-        return self.reader.get_model(name)
+        return self.reader.model(name)
 
     def rename_registered_model(self, name: str, new_name: str) -> RegisteredModel:
         """Rename a model: its versions, tags and aliases follow; the model and every
@@ -315,7 +315,7 @@ class RegistryWrites:
                 conn.execute(sa.update(table).where(
                     table.c.name == new_name, *self.db.scope(table)
                 ).values(last_updated_time=now))
-        return self.reader.get_model(new_name)
+        return self.reader.model(new_name)
 
     def delete_registered_model(self, name: str) -> None:
         """Delete the model and every row of it: versions, tags, aliases."""

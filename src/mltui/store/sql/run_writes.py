@@ -24,12 +24,20 @@ from .database import Database, chunks
 
 
 class RunWrites:
-    """Run lifecycle writes."""
+    """Run lifecycle writes, renames and tags."""
 
     def __init__(self, db: Database):
         self.db = db
 
-    def set_lifecycle(self, run_ids: Sequence[str], stage: str) -> None:
+    def delete(self, run_ids: Sequence[str]) -> None:
+        """Soft-delete as ``MlflowClient.delete_run``: lifecycle_stage and deleted_time."""
+        self._set_lifecycle(run_ids, "deleted")
+
+    def restore(self, run_ids: Sequence[str]) -> None:
+        """Undo a soft delete as ``MlflowClient.restore_run``."""
+        self._set_lifecycle(run_ids, "active")
+
+    def _set_lifecycle(self, run_ids: Sequence[str], stage: str) -> None:
         """Move ``run_ids`` to ``stage`` (``deleted`` or ``active``); if any id is
         unknown, ResourceNotFound and nothing changes."""
         runs = self.db.schema["runs"]

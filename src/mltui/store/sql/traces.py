@@ -69,7 +69,8 @@ class TraceReads:
 
     def page(self, query: TraceQuery, max_results: int, offset: int,
              count_total: bool) -> TracePage:
-        """``max_results`` traces of ``query`` from ``offset``, in MLflow's order."""
+        """``max_results`` traces of ``query`` from ``offset``, filtered and sorted in
+        the database (MLflow's SQL store rules)."""
         where = self._where(query)
         order = parse_trace_order_by(query.order_by)
         schema = self.db.schema
