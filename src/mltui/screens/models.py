@@ -17,18 +17,17 @@ from ..widgets.status_bar import StatusBar
 from ..widgets.vim_table import VimTable
 from . import registry_edits
 from .base import MltuiScreen
+from .theme_styles import stage_styles
 
 STAGE_LETTERS = {"None": "N", "Staging": "S", "Production": "P", "Archived": "A"}
 
 
-def stage_summary(model: RegisteredModel) -> Text:
+def stage_summary(model: RegisteredModel, styles: dict[str, str]) -> Text:
     out = Text()
     for stage in STAGES:
         n = model.stage_counts.get(stage)
         if n:
-            style = {"Production": "bold green", "Staging": "yellow", "Archived": "dim"}.get(
-                stage, "")
-            out.append(f"{STAGE_LETTERS[stage]}:{n} ", style=style)
+            out.append(f"{STAGE_LETTERS[stage]}:{n} ", style=styles.get(stage, ""))
     return out
 
 
@@ -92,6 +91,8 @@ y copies the model's name.
                                "Description", "Tags")
         self.table.focus()
         self.action_reload()
+        # the stage colours come from the theme: a new theme redraws them
+        self.watch(self.app, "theme", lambda _theme: self._loaded(self.models), init=False)
 
     def action_reload(self) -> None:
         self.update_status(loading=True)
@@ -108,6 +109,7 @@ y copies the model's name.
         self.models = models
         table = self.table
         table.clear()
+        stages = stage_styles(self.app)
         for m in models:
             name = Text(safe_text(m.name))
             if m.is_prompt:
@@ -119,7 +121,7 @@ y copies the model's name.
                 name,
                 "" if m.latest_version is None else f"v{m.latest_version}",
                 Text(str(m.version_count or 0), justify="right"),
-                stage_summary(m),
+                stage_summary(m, stages),
                 Text(truncate(safe_text(aliases), 36), style="cyan"),
                 format_relative(m.last_updated_time),
                 Text(truncate(safe_text(first_line(m.description)), 40)),

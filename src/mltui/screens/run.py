@@ -37,6 +37,7 @@ from ..widgets.vim_table import VimTable
 from .artifact_browser import ArtifactBrowser
 from .base import MltuiScreen
 from .charts import ChartScreen, read_charts
+from .theme_styles import status_style as status_style_of
 
 TABS = ("tab-metrics", "tab-charts", "tab-params", "tab-tags", "tab-io", "tab-artifacts")
 CHART_ACTIONS = {"charts_filter", "charts_x", "charts_smoothing", "charts_log"}
@@ -148,6 +149,8 @@ active (MLflow 3 links them through the trace metadata mlflow.sourceRun).
         self.query_one("#metrics", DataTable).focus()
         self._show_info(self.run)
         self.action_reload()
+        # the status colour comes from the theme
+        self.watch(self.app, "theme", lambda _theme: self._show_info(self.run), init=False)
 
     # -- loading ------------------------------------------------------------------
     def action_reload(self) -> None:
@@ -216,8 +219,7 @@ active (MLflow 3 links them through the trace metadata mlflow.sourceRun).
         )
         # one line per field group, cut at the edge: the tables below keep their room
         info = Text(no_wrap=True, overflow="ellipsis")
-        status_style = {"FINISHED": "green", "FAILED": "red", "KILLED": "yellow",
-                        "RUNNING": "bold cyan"}.get(run.status, "")
+        status_style = status_style_of(self.app, run.status)
         info.append(safe_text(run.run_name or run.run_id), style="bold")
         info.append(f"  {STATUS_SYMBOLS.get(run.status, '?')} {safe_text(run.status)}",
                     style=status_style)

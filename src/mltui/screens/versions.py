@@ -30,8 +30,8 @@ from .registry_dialogs import (
     TagsDialog,
     TextEditor,
 )
+from .theme_styles import stage_styles
 
-STAGE_STYLE = {"Production": "bold green", "Staging": "yellow", "Archived": "dim", "None": ""}
 STAGE_FILTERS: tuple[str | None, ...] = (None, *STAGES)
 
 
@@ -119,6 +119,8 @@ version changed since it was shown, nothing is written and you are told.
             "Status", "Description", "Tags")
         self.table.focus()
         self.action_reload()
+        # the stage colours come from the theme: a new theme redraws them
+        self.watch(self.app, "theme", lambda _theme: self._fill(), init=False)
 
     # -- loading ----------------------------------------------------------------
     def action_reload(self) -> None:
@@ -140,7 +142,8 @@ version changed since it was shown, nothing is written and you are told.
         current = self.current
         self.shown = [v for v in self.versions
                       if self.stage_filter is None or v.current_stage == self.stage_filter]
-        rows = {str(mv.version): self._cells(mv) for mv in self.shown}
+        stages = stage_styles(self.app)
+        rows = {str(mv.version): self._cells(mv, stages) for mv in self.shown}
         if list(rows) == [str(k.value) for k in table.rows]:
             # same versions: change only the cells that differ (after a write)
             for key, cells in rows.items():
@@ -148,7 +151,7 @@ version changed since it was shown, nothing is written and you are told.
                 for column, (before, after) in zip(self._column_keys, zip(old, cells,
                                                                            strict=True),
                                                    strict=True):
-                    if str(before) != str(after):
+                    if _look(before) != _look(after):
                         # the column must grow (or shrink) to the new value: without
                         # update_width a longer value is cut ("just no" for "just now")
                         table.update_cell(key, column, after, update_width=True)
@@ -163,13 +166,13 @@ version changed since it was shown, nothing is written and you are told.
         self.update_status()
         self._show_serve()
 
-    def _cells(self, mv: ModelVersion) -> tuple:
+    def _cells(self, mv: ModelVersion, stages: dict[str, str]) -> tuple:
         run_name = self.run_names.get(mv.run_id) or mv.run_id[:8]
         tags = ", ".join(f"{k}={v}" for k, v in sorted(mv.tags.items())
                          if not k.startswith("mlflow."))
         return (
             Text(f"v{mv.version}", style="bold"),
-            Text(safe_text(mv.current_stage), style=STAGE_STYLE.get(mv.current_stage, "")),
+            Text(safe_text(mv.current_stage), style=stages.get(mv.current_stage, "")),
             Text(safe_text(" ".join(f"@{a}" for a in mv.aliases)), style="cyan"),
             format_relative(mv.creation_time),
             format_relative(mv.last_updated_time),
@@ -451,3 +454,10 @@ version changed since it was shown, nothing is written and you are told.
         if mv is not None and self.model is not None:
             registry_edits.delete_version(self, self.store, mv, dict(self.model.aliases),
                                           self._after_edit)
+
+
+def _look(cell: object) -> object:
+    """What a cell shows: its text, and its style (a new theme recolours a stage)."""
+    if isinstance(cell, Text):
+        return (cell.plain, str(cell.style), cell.spans)
+    return str(cell)
