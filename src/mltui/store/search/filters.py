@@ -40,10 +40,7 @@ def parse_filter(text: str | None) -> list[Clause]:
     """Parse an MLflow run filter string; raise :class:`InvalidSearch` where MLflow would."""
     if not text:
         return []
-    if not text.strip():
-        raise _error(f"Invalid filter '{text}'. Could not be parsed.", 0, text)
-    tokens = _tokenize(text)
-    _reject_statement_separators(tokens, text)
+    tokens = _statement_tokens(text)
     clauses: list[Clause] = []
     comparator_positions: list[int] = []
     previous: Clause | None = None  # the clause just before, with no AND between
@@ -76,6 +73,16 @@ def parse_filter(text: str | None) -> list[Clause]:
     for clause, comparator_pos in zip(clauses, comparator_positions, strict=True):
         _check_comparator(clause, text, comparator_pos)
     return clauses
+
+
+def _statement_tokens(text: str) -> list[_Tok]:
+    """The tokens of a filter that is not empty, refusing a blank one and more than
+    one statement as MLflow does for run and trace filters alike."""
+    if not text.strip():
+        raise _error(f"Invalid filter '{text}'. Could not be parsed.", 0, text)
+    tokens = _tokenize(text)
+    _reject_statement_separators(tokens, text)
+    return tokens
 
 
 def _reject_statement_separators(tokens: list[_Tok], text: str) -> None:

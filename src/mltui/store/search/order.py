@@ -1,11 +1,14 @@
 """``parse_order_by``: order_by strings -> :class:`OrderKey` s, and back
-(:func:`order_by_string`, :func:`quote_key`)."""
+(:func:`order_by_string`, :func:`quote_key`). The steps MLflow takes for run
+and trace order_by alike (:func:`parse_clauses`, :func:`split_direction`) are
+here, and :mod:`.trace_order` uses them."""
 
 from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Protocol, TypeVar
 
 from ..errors import InvalidSearch
 from .terms import (
@@ -24,16 +27,31 @@ from .tokens import _error, _read_identifier, _split_identifier, _Tok, _tokenize
 
 def parse_order_by(clauses: Sequence[str] | str | None) -> list[OrderKey]:
     """Parse MLflow ``order_by`` clauses (``"metrics.loss DESC"``...)."""
+    return parse_clauses(clauses, _parse_one_order_by)
+
+
+class _Field(Protocol):
+    @property
+    def kind(self) -> str: ...
+    @property
+    def key(self) -> str: ...
+
+
+_Key = TypeVar("_Key", bound=_Field)
+
+
+def parse_clauses(clauses: Sequence[str] | str | None,
+                  parse_one: Callable[[str], _Key]) -> list[_Key]:
+    """Each clause through ``parse_one``; a field named twice is refused, as MLflow
+    refuses it for runs and traces alike (one string is one clause)."""
     if not clauses:
         return []
     if isinstance(clauses, str):
         clauses = [clauses]
-    keys: list[OrderKey] = []
+    keys: list[_Key] = []
     seen: set[tuple[str, str]] = set()
     for clause in clauses:
-        key = _parse_one_order_by(clause)
-        if key.kind == DATASET:
-            raise _error(f"Invalid identifier type '{key.kind}'", 0, clause)
+        key = parse_one(clause)
         if (key.kind, key.key) in seen:
             raise _error(f"`order_by` contains duplicate fields: {list(clauses)}", 0, clause)
         seen.add((key.kind, key.key))
@@ -79,31 +97,37 @@ def _parse_one_order_by(clause: str) -> OrderKey:
         # the part after "as." was glued on as an alias already, so only
         # ASC/DESC may follow "x.as.b"; and "x.as." takes an alias, not ASC/DESC
         raise unparsable(rest[0].start)
+    # Only with two parts is the unquoted identifier used: "metrics.`a b` DESC"
+    # sorts by "a b", and so does "metrics.`a b`" (backticks trimmed), but
+    # "metrics.x.`a b`" keeps its backticks in the key.
+    identifier, ascending = split_direction(clause, rest, unparsable)
+    kind, key = _split_identifier(identifier.strip(), ORDER_BY_ATTRIBUTES, 0, clause)
+    if kind == DATASET:
+        raise _error(f"Invalid identifier type '{kind}'", 0, clause)
+    return OrderKey(kind, _KEY_ALIASES.get(key, key), ascending)
+
+
+def split_direction(clause: str, rest: list[_Tok],
+                    unparsable: Callable[[int], InvalidSearch]) -> tuple[str, bool]:
+    """``clause`` as (identifier, ascending), given the tokens after its identifier,
+    as MLflow splits run and trace order_by clauses alike."""
     # At most one more word, `backticked` or "quoted" token may follow: sqlparse
     # groups it with the identifier (as an alias or ASC/DESC).
     if len(rest) > 1 or (rest and rest[0].kind not in ("word", "bt", "dq")):
         raise unparsable(rest[1].start if len(rest) > 1 else rest[0].start)
     # Then MLflow turns backticks into double quotes and shell-splits the text.
-    # Only with two parts is the unquoted identifier used: "metrics.`a b` DESC"
-    # sorts by "a b", and so does "metrics.`a b`" (backticks trimmed), but
-    # "metrics.x.`a b`" keeps its backticks in the key.
     try:
         parts = shlex.split(clause.replace("`", '"'))
     except ValueError:
         raise unparsable(0) from None
-    identifier, ascending = clause, True
     if len(parts) > 2:
         raise unparsable(rest[0].start if rest else 0)
-    if len(parts) == 2:
-        if parts[1].lower() not in ("asc", "desc"):
-            raise _error(
-                f"Invalid ordering key in order_by clause '{clause}'.",
-                rest[0].start if rest else 0,
-                clause,
-            )
-        identifier, ascending = parts[0], parts[1].lower() == "asc"
-    kind, key = _split_identifier(identifier.strip(), ORDER_BY_ATTRIBUTES, 0, clause)
-    return OrderKey(kind, _KEY_ALIASES.get(key, key), ascending)
+    if len(parts) < 2:
+        return clause, True
+    if parts[1].lower() not in ("asc", "desc"):
+        raise _error(f"Invalid ordering key in order_by clause '{clause}'.",
+                     rest[0].start if rest else 0, clause)
+    return parts[0], parts[1].lower() == "asc"
 
 
 def order_by_string(key: OrderKey) -> str:

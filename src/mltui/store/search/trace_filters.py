@@ -24,9 +24,14 @@ rejects it with a puzzling message) is refused with a hint to write
 
 from __future__ import annotations
 
-from ..errors import InvalidSearch
-from .filters import _matching_paren, _parse_list, _quoted_value, _reject_statement_separators
-from .tokens import _error, _read_identifier, _strip_quotes, _Tok, _tokenize, _trim_backticks
+from .filters import (
+    _invalid_clause,
+    _matching_paren,
+    _parse_list,
+    _quoted_value,
+    _statement_tokens,
+)
+from .tokens import _error, _read_identifier, _strip_quotes, _Tok, _trim_backticks
 from .trace_terms import (
     ASSESSMENT_COMPARATORS,
     ASSESSMENT_KINDS,
@@ -61,10 +66,7 @@ def parse_trace_filter(text: str | None) -> list[TraceClause]:
     """Parse an MLflow trace filter; raise :class:`InvalidSearch` where MLflow would."""
     if not text:
         return []
-    if not text.strip():
-        raise _error(f"Invalid filter '{text}'. Could not be parsed.", 0, text)
-    tokens = _tokenize(text)
-    _reject_statement_separators(tokens, text)
+    tokens = _statement_tokens(text)
     clauses: list[TraceClause] = []
     i = 0
     while i < len(tokens):
@@ -76,21 +78,10 @@ def parse_trace_filter(text: str | None) -> list[TraceClause]:
     return clauses
 
 
-def _invalid(tokens: list[_Tok], i: int, text: str) -> InvalidSearch:
-    if i >= len(tokens):
-        last = tokens[-1]
-        return _error(f"Invalid clause(s) in filter string: '{last.text}' "
-                      "(incomplete comparison)", last.start, text)
-    tok = tokens[i]
-    if tok.text in ("'", '"', "`"):
-        return _error(f"Unclosed quote {tok.text} in filter string", tok.start, text)
-    return _error(f"Invalid clause(s) in filter string: '{tok.text}'", tok.start, text)
-
-
 def _parse_clause(tokens: list[_Tok], i: int, text: str) -> tuple[TraceClause, int]:
     ident, j = _read_identifier(tokens, i)
     if ident is None:
-        raise _invalid(tokens, i, text)
+        raise _invalid_clause(tokens, i, text)
     if ident.text.lower() == "text":
         raise _error("'text' alone is an SQL keyword to MLflow; write attributes.text",
                      ident.start, text)
@@ -107,14 +98,14 @@ def _parse_clause(tokens: list[_Tok], i: int, text: str) -> tuple[TraceClause, i
         elif nxt is not None and nxt.kind == "notnull":
             comparator = "IS NOT NULL"
         else:
-            raise _invalid(tokens, j, text)
+            raise _invalid_clause(tokens, j, text)
         value, end, end_pos = None, j + 2, nxt.end
     elif tok.is_word("IN") or (tok.is_word("NOT") and j + 1 < len(tokens)
                                and tokens[j + 1].is_word("IN")):
         comparator = "IN" if tok.is_word("IN") else "NOT IN"
         k = j + 1 if comparator == "IN" else j + 2
         if k >= len(tokens) or tokens[k].kind != "lp":
-            raise _invalid(tokens, j, text)
+            raise _invalid_clause(tokens, j, text)
         close = _matching_paren(tokens, k, text)
         raw = text[tokens[k].start : tokens[close].end]
         value = _value(kind, key, _Tok("paren", raw, tokens[k].start), comparator, text)
@@ -133,7 +124,7 @@ def _parse_clause(tokens: list[_Tok], i: int, text: str) -> tuple[TraceClause, i
         elif vtok.kind not in ("sq", "dq", "bt", "int", "float", "word") or (
             vtok.kind == "word" and vtok.text.upper() in ("AND", "OR", "NOT", "IN", "IS")
         ):
-            raise _invalid(tokens, j + 1, text)
+            raise _invalid_clause(tokens, j + 1, text)
         if _bare_timestamp(ident.text) and vtok.kind == "float":
             # sqlparse reads a bare timestamp as a function name: only integers follow
             raise _error(f"Invalid clause(s) in filter string: '{ident.text}', "
@@ -142,9 +133,9 @@ def _parse_clause(tokens: list[_Tok], i: int, text: str) -> tuple[TraceClause, i
         end_pos = vtok.end
         if end < len(tokens) and not tokens[end].is_word("AND") \
                 and _read_identifier(tokens, end)[0] is None:
-            raise _invalid(tokens, end, text)
+            raise _invalid_clause(tokens, end, text)
     else:
-        raise _invalid(tokens, j, text)
+        raise _invalid_clause(tokens, j, text)
     kind, key = _map_key(kind, key)
     clause = TraceClause(kind, key, comparator, value, ident.start, end_pos)
     _check_comparator(clause, tok.start, text)
@@ -157,6 +148,18 @@ def _bare_timestamp(identifier: str) -> bool:
 
 def _split(identifier: str, pos: int, text: str) -> tuple[str, str]:
     """``entity.key`` -> (kind, key) with MLflow's checks (before the key mapping)."""
+    kind, key = split_key(identifier, SEARCH_ATTRIBUTES, pos, text)
+    if kind == T_SPAN:
+        _check_span_key(key, pos, text)
+    if kind in ASSESSMENT_KINDS and not key:
+        raise _error("Assessment field name cannot be empty", pos, text)
+    return kind, key
+
+
+def split_key(identifier: str, attributes: frozenset[str], pos: int,
+              text: str) -> tuple[str, str]:
+    """``entity.key`` -> (kind, key) as MLflow splits a trace filter's or order_by's
+    identifier: no dot is an attribute, which must be one of ``attributes``."""
     if "." in identifier:
         entity, key = identifier.split(".", 1)
     else:
@@ -167,13 +170,9 @@ def _split(identifier: str, pos: int, text: str) -> tuple[str, str]:
         raise _error(f"Invalid entity type '{entity}'. Valid values are "
                      f"{sorted(ENTITIES)}", pos, text)
     key = _trim_backticks(_strip_quotes(key))
-    if kind == T_ATTRIBUTE and key not in SEARCH_ATTRIBUTES:
+    if kind == T_ATTRIBUTE and key not in attributes:
         raise _error(f"Invalid attribute key '{key}' specified. Valid keys are "
-                     f"{sorted(SEARCH_ATTRIBUTES)}", pos, text)
-    if kind == T_SPAN:
-        _check_span_key(key, pos, text)
-    if kind in ASSESSMENT_KINDS and not key:
-        raise _error("Assessment field name cannot be empty", pos, text)
+                     f"{sorted(attributes)}", pos, text)
     return kind, key
 
 
