@@ -397,7 +397,7 @@ ctrl+t shows the traces (MLflow 3's records of LLM requests) of these experiment
         self.update_status()
         self._drain_queue()
 
-    def on_runs_table_page_needed(self, event: RunsTable.PageNeeded) -> None:
+    def on_paged_table_page_needed(self, event: RunsTable.PageNeeded) -> None:
         if self.book.request(event.page, self.rows.has_page(event.page)):
             self._fetch_page(event.page)
 
@@ -566,7 +566,7 @@ ctrl+t shows the traces (MLflow 3's records of LLM requests) of these experiment
         self.table.sort = None
         self.reload(keep_total=True)
 
-    def on_runs_table_header_clicked(self, event: RunsTable.HeaderClicked) -> None:
+    def on_paged_table_header_clicked(self, event: RunsTable.HeaderClicked) -> None:
         self._sort_by(event.column)
 
     # -- columns -----------------------------------------------------------------
@@ -694,8 +694,8 @@ ctrl+t shows the traces (MLflow 3's records of LLM requests) of these experiment
             return
         self._open_run(run)
 
-    def on_runs_table_row_activated(self, event: RunsTable.RowActivated) -> None:
-        self._open_run(event.run)
+    def on_paged_table_row_activated(self, event: RunsTable.RowActivated) -> None:
+        self._open_run(event.item)
 
     def action_view_value(self) -> None:
         from .value_viewer import ValueViewer

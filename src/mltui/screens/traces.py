@@ -302,7 +302,7 @@ whole, y copies the trace id, r reads the traces again.
         self.update_status()
         self._drain_queue()
 
-    def on_traces_table_page_needed(self, event: TracesTable.PageNeeded) -> None:
+    def on_paged_table_page_needed(self, event: TracesTable.PageNeeded) -> None:
         if self.book.request(event.page, self.rows.has_page(event.page)):
             self._fetch_page(event.page)
 
@@ -359,7 +359,7 @@ whole, y copies the trace id, r reads the traces again.
         self.sort.reset()
         self.reload(keep_total=True)
 
-    def on_traces_table_header_clicked(self, event: TracesTable.HeaderClicked) -> None:
+    def on_paged_table_header_clicked(self, event: TracesTable.HeaderClicked) -> None:
         self._sort_by(event.column)
 
     # -- open, values, back ------------------------------------------------------
@@ -368,8 +368,8 @@ whole, y copies the trace id, r reads the traces again.
         if info is not None:
             self._open_trace(info)
 
-    def on_traces_table_row_activated(self, event: TracesTable.RowActivated) -> None:
-        self._open_trace(event.info)
+    def on_paged_table_row_activated(self, event: TracesTable.RowActivated) -> None:
+        self._open_trace(event.item)
 
     def _open_trace(self, info: TraceInfo) -> None:
         try:
