@@ -10,7 +10,7 @@ from textual.widgets import DataTable, Input
 
 from ..background import run_blocking
 from ..store.entities import STAGES, RegisteredModel
-from ..textfmt import first_line, format_relative, safe_text, truncate
+from ..textfmt import count_of, first_line, format_relative, safe_text, truncate
 from ..views.registry import name_pattern
 from ..widgets.footer import KeysFooter
 from ..widgets.status_bar import StatusBar
@@ -137,7 +137,7 @@ y copies the model's name.
         self.query_one(StatusBar).show(
             (self.mltui.store_label, "bold"),
             ("models", "bold cyan"),
-            "loading…" if loading else f"{len(self.models)} registered models",
+            "loading…" if loading else count_of(len(self.models), "registered model"),
             (f"name: {self.filter_text}", "magenta") if self.filter_text else None,
             ("incl. prompts", "yellow") if self.include_prompts else None,
             ("read-only", "dim") if self.store.read_only else None,

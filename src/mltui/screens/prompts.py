@@ -19,6 +19,7 @@ from textual.widgets import DataTable, Static
 
 from ..background import run_blocking
 from ..textfmt import (
+    count_of,
     first_line,
     format_relative,
     format_timestamp,
@@ -220,7 +221,7 @@ to scroll it.
             (self.mltui.store_label, "bold", 1),
             ("prompt", "dim", 2),
             (self.prompt_name, "bold cyan", 6),
-            "loading…" if loading else f"{len(self.versions)} versions",
+            "loading…" if loading else count_of(len(self.versions), "version"),
             (aliases, "cyan", 4) if aliases else None,
             ("marked " + " ".join(f"{'AB'[i]}=v{n}" for i, n in enumerate(self.marks)),
              "magenta", 5) if self.marks else None,

@@ -13,7 +13,14 @@ from textual.widgets import DataTable, Markdown, Static
 
 from ..background import run_blocking
 from ..store.entities import STAGES, ModelVersion, RegisteredModel
-from ..textfmt import first_line, format_relative, safe_multiline, safe_text, truncate
+from ..textfmt import (
+    count_of,
+    first_line,
+    format_relative,
+    safe_multiline,
+    safe_text,
+    truncate,
+)
 from ..views.logged_models import version_model_id
 from ..views.registry import ModelView, load_model_view, serve_command, version_uri
 from ..widgets.footer import KeysFooter
@@ -191,7 +198,7 @@ version changed since it was shown, nothing is written and you are told.
             (self.mltui.store_label, "bold"),
             ("model", "dim"),
             (self.model_name, "bold cyan"),
-            f"{len(self.shown)} of {len(self.versions)} versions",
+            f"{len(self.shown)} of {count_of(len(self.versions), 'version')}",
             (f"stage: {self.stage_filter}", "magenta") if self.stage_filter else None,
             (aliases, "cyan") if aliases else None,
             ("read-only", "dim") if self.store.read_only else None,

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..store.errors import StoreError
-from ..textfmt import safe_text
+from ..textfmt import count_of, safe_text
 from .preview_text import decode_text
 from .preview_types import MessagePreview, Preview, TablePreview
 
@@ -91,7 +91,7 @@ def split_table(path: str, size: int | None, data: dict, kind: str = "table (JSO
     rows = [[cell(v) for v in (r if isinstance(r, list) else [r])[:MAX_COLUMNS]]
             for r in body[:MAX_ROWS]]
     table = TablePreview(path, size, kind, columns=columns, rows=rows, total_rows=len(body))
-    table.notes.append(f"{len(columns):,} columns, {len(body):,} rows"
+    table.notes.append(f"{count_of(len(columns), 'column')}, {count_of(len(body), 'row')}"
                        + (f", first {len(rows):,} shown" if len(body) > len(rows) else ""))
     return table
 
