@@ -220,3 +220,49 @@ def test_dash_c_with_a_credential_command_reaches_a_basic_auth_server(
     for path in config_dir.rglob("*"):
         if path.is_file():
             assert ADMIN_PASSWORD not in path.read_text(errors="replace"), path
+
+
+def _run_in_terminal(args: list[str], answer: str, env: dict[str, str]) -> tuple[int, str]:
+    """``mltui ARGS`` on a real pseudo-terminal; ``answer`` typed once it asks."""
+    import os
+    import pty
+    import subprocess
+    import sys
+    import time
+
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "mltui", *args], stdin=follower,
+                            stdout=follower, stderr=follower, env=env, close_fds=True)
+    os.close(follower)
+    seen, answered, deadline = b"", False, time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # the terminal closed: the command has ended
+            break
+        seen += chunk
+        if not answered and b"Password for prod:" in seen:
+            os.write(leader, answer.encode() + b"\n")
+            answered = True
+    code = proc.wait(timeout=30)
+    os.close(leader)
+    return code, seen.decode(errors="replace")
+
+
+def test_a_credential_command_may_ask_on_the_terminal(auth_server, no_mlflow_auth, tmp_path):
+    """From the command line the command has the terminal: it prompts, the person
+    types, mltui reads what it prints. From the palette (no terminal of its own) a
+    command that asks gets no input and fails with its one line."""
+    import os
+
+    asks = "printf 'Password for prod: ' >&2; read -r p; printf '%s\\n' \"$p\""
+    write_config(f'[connections.prod]\nuri = "{auth_server.uri}"\nusername = "admin"\n'
+                 f"credential_command = '''{asks}'''\n")
+    code, seen = _run_in_terminal(["-c", "prod", "experiments"], ADMIN_PASSWORD,
+                                  dict(os.environ))
+    assert code == 0, seen
+    assert "Password for prod:" in seen and "secured" in seen
+    # the UI's path: no terminal, so the same command reads nothing and says so
+    with pytest.raises(StoreError, match="printed nothing"):
+        connection_env(Connection("prod", auth_server.uri, username="admin",
+                                  credential_command=asks))

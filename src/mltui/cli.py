@@ -418,7 +418,8 @@ def _open(args: argparse.Namespace):
     if getattr(args, "connection", None):
         from .connections import open_connection
 
-        return open_connection(_connection(args), read_only=args.read_only)
+        # before any screen: the credential command may ask on the terminal
+        return open_connection(_connection(args), read_only=args.read_only, ask=True)
     return open_store(_resolve_uri(args), read_only=args.read_only)
 
 

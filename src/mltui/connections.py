@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from collections.abc import Mapping
 
 from .config import Connection, Settings
@@ -33,14 +34,25 @@ def find_connection(settings: Settings, name: str) -> Connection:
                      "add [connections.NAME] with mltui config edit)")
 
 
-def run_credential_command(connection: Connection) -> str:
+def run_credential_command(connection: Connection, *, ask: bool = False) -> str:
     """The command's output, stripped: a password or token. Its stderr is shown
-    only as its last line when it fails (it may be long, it is not ours)."""
+    only as its last line when it fails (it may be long, it is not ours).
+
+    With ``ask`` (the command line, before any screen is drawn) and a terminal,
+    the command has the terminal: it may prompt (``read -s``, a pinentry), and
+    its prompts and errors show there. Otherwise (the palette, while the UI
+    owns the terminal) it runs in a session of its own without input, so a
+    command that would ask fails with a message instead of drawing over the
+    screen."""
+    interactive = ask and sys.stdin.isatty()
     try:
         # a shell, as git's credential helpers: the user's own command, from their config
         done = subprocess.run(
-            connection.credential_command, shell=True, capture_output=True, text=True,
-            timeout=CREDENTIAL_TIMEOUT, stdin=subprocess.DEVNULL,
+            connection.credential_command, shell=True, text=True, timeout=CREDENTIAL_TIMEOUT,
+            stdout=subprocess.PIPE,
+            stdin=None if interactive else subprocess.DEVNULL,
+            stderr=None if interactive else subprocess.PIPE,
+            start_new_session=not interactive,
         )
     except subprocess.TimeoutExpired:
         raise StoreError(f"The credential command of connection '{connection.name}' did not "
@@ -50,7 +62,7 @@ def run_credential_command(connection: Connection) -> str:
                          f"not start: {exc}") from None
     secret = done.stdout.strip()
     if done.returncode != 0:
-        said = (done.stderr.strip().splitlines() or [""])[-1][:200]
+        said = (done.stderr.strip().splitlines() or [""])[-1][:200] if done.stderr else ""
         raise StoreError(f"The credential command of connection '{connection.name}' failed "
                          f"(exit {done.returncode})" + (f": {said}" if said else ""))
     if not secret:
@@ -60,8 +72,8 @@ def run_credential_command(connection: Connection) -> str:
     return secret
 
 
-def connection_env(connection: Connection,
-                   base: Mapping[str, str] | None = None) -> dict[str, str]:
+def connection_env(connection: Connection, base: Mapping[str, str] | None = None, *,
+                   ask: bool = False) -> dict[str, str]:
     """The environment the store reads for ``connection``: ``base`` (default
     ``os.environ``) with MLflow's auth variables taken from the connection when it
     names any credential (then inherited ones are dropped: a token of another
@@ -80,7 +92,7 @@ def connection_env(connection: Connection,
     password = from_env(connection.password_env, "password") if connection.password_env else ""
     token = from_env(connection.token_env, "token") if connection.token_env else ""
     if connection.credential_command:
-        secret = run_credential_command(connection)
+        secret = run_credential_command(connection, ask=ask)
         if username:
             password = secret
         else:
@@ -96,6 +108,9 @@ def connection_env(connection: Connection,
     return env
 
 
-def open_connection(connection: Connection, *, read_only: bool = False) -> BaseStore:
-    """The store of ``connection``, its credentials in place (blocks: a worker's job)."""
-    return open_store(connection.uri, read_only=read_only, env=connection_env(connection))
+def open_connection(connection: Connection, *, read_only: bool = False,
+                    ask: bool = False) -> BaseStore:
+    """The store of ``connection``, its credentials in place (blocks: a worker's job).
+    ``ask``: its credential command may prompt on the terminal (the command line)."""
+    return open_store(connection.uri, read_only=read_only,
+                      env=connection_env(connection, ask=ask))
