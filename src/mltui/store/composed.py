@@ -1,12 +1,13 @@
 """:class:`ComposedStore`: the store methods every backend hands to a part unchanged.
 
 The SQL, file and REST stores each build parts of the same shapes
-(:mod:`.parts`): experiment and run edits, run delete / restore, metric
-histories, registry reads and writes, trace reads. Handing a call to its part
-is the same line on every backend, so it is written here once; a backend only
-builds its parts and gives them to the store as one :class:`StoreParts`. What
-a method promises is its docstring in :class:`~.base.BaseStore`; how a backend
-keeps the promise is its part's docstring.
+(:mod:`.parts`): experiment reads and edits, logged model reads, run edits,
+run delete / restore, metric histories, registry reads and writes, trace
+reads. Handing a call to its part is the same line on every backend, so it is
+written here once; a backend only builds its parts and gives them to the store
+as one :class:`StoreParts`. What a method promises is its docstring in
+:class:`~.base.BaseStore`; how a backend keeps the promise is its part's
+docstring.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 
 from . import parts
 from .base import BaseStore
-from .entities import Metric, ModelVersion, RegisteredModel
+from .entities import Experiment, LoggedModel, Metric, ModelVersion, RegisteredModel, ViewType
 from .registry_rules import ANY
 from .trace_entities import Span, TraceInfo, TracePage, TraceQuery
 
@@ -26,6 +27,8 @@ class StoreParts:
     """The parts a backend built; one may serve as two (SQL's run writes also
     delete and restore runs)."""
 
+    experiments: parts.ExperimentReads
+    logged_models: parts.LoggedModelReads
     experiment_writes: parts.ExperimentWrites
     run_writes: parts.RunWrites
     run_lifecycle: parts.RunLifecycle
@@ -36,12 +39,29 @@ class StoreParts:
 
 
 class ComposedStore(BaseStore):
-    """A :class:`BaseStore` whose edits, histories, registry and trace reads are
-    answered by the backend's :class:`StoreParts`."""
+    """A :class:`BaseStore` whose experiment and logged model reads, edits,
+    histories, registry and trace reads are answered by the backend's
+    :class:`StoreParts`."""
 
     _parts: StoreParts
     """Set by the backend's constructor once its parts are built (after
     ``BaseStore.__init__``: the writers take the store's ``check_writable``)."""
+
+    # -- experiments -----------------------------------------------------------------
+    def list_experiments(self, view: ViewType = ViewType.ACTIVE) -> list[Experiment]:
+        return self._parts.experiments.in_view(view)
+
+    def get_experiment(self, experiment_id: str) -> Experiment:
+        return self._parts.experiments.get(experiment_id)
+
+    def get_experiment_by_name(self, name: str) -> Experiment | None:
+        return self._parts.experiments.by_name(name)
+
+    def list_logged_models(self, experiment_id: str) -> list[LoggedModel]:
+        return self._parts.logged_models.logged_models(experiment_id)
+
+    def get_logged_model(self, model_id: str) -> LoggedModel:
+        return self._parts.logged_models.logged_model(model_id)
 
     # -- runs ------------------------------------------------------------------------
     def get_metric_history(self, run_id: str, key: str, min_step: int | None = None,

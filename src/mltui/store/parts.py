@@ -1,8 +1,8 @@
 """The shapes of the parts every backend builds, as :mod:`.composed` calls them.
 
-Each backend splits its work the same way: experiment edits, run edits, run
-delete / restore, metric histories, registry reads, registry writes, trace
-reads. The store hands many of its calls to these parts unchanged, so that
+Each backend splits its work the same way: experiment reads and edits, logged
+model reads, run edits, run delete / restore, metric histories, registry reads
+and writes, trace reads. The store hands many of its calls to these parts unchanged, so that
 hand-over is written once (:class:`~.composed.ComposedStore`) and these
 protocols hold each backend's part to the one shape it needs. A backend's class
 matches by its methods alone: it neither imports nor subclasses them.
@@ -17,8 +17,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from .entities import Metric, ModelVersion, RegisteredModel
+from .entities import Experiment, LoggedModel, Metric, ModelVersion, RegisteredModel, ViewType
 from .trace_entities import Span, TraceInfo, TracePage, TraceQuery
+
+
+class ExperimentReads(Protocol):
+    """``BaseStore.list_experiments``, ``get_experiment``, ``get_experiment_by_name``."""
+
+    def in_view(self, view: ViewType, /) -> list[Experiment]: ...
+    def get(self, experiment_id: str, /) -> Experiment: ...
+    def by_name(self, name: str, /) -> Experiment | None: ...
+
+
+class LoggedModelReads(Protocol):
+    """``BaseStore.list_logged_models`` and ``get_logged_model``."""
+
+    def logged_models(self, experiment_id: str, /) -> list[LoggedModel]: ...
+    def logged_model(self, model_id: str, /) -> LoggedModel: ...
 
 
 class ExperimentWrites(Protocol):

@@ -16,7 +16,6 @@ from ..artifacts import ArtifactReader
 from ..base import Capabilities
 from ..composed import ComposedStore, StoreParts
 from ..entities import (
-    Experiment,
     LoggedModel,
     RunDetail,
     RunKeys,
@@ -59,6 +58,8 @@ class FileStore(ComposedStore):
         self._traces = FileTraces(self._root)
         registry = Registry(self._root)
         self._parts = StoreParts(
+            experiments=self._experiments,
+            logged_models=self._experiments,
             experiment_writes=ExperimentWrites(self._root, index, uri, self.check_writable),
             run_writes=RunWrites(index, data, self.check_writable),
             run_lifecycle=self._runs,
@@ -86,22 +87,6 @@ class FileStore(ComposedStore):
     @property
     def warning(self) -> str | None:
         return self._root.problems.warning
-
-    # -- experiments ---------------------------------------------------------------
-    def list_experiments(self, view: ViewType = ViewType.ACTIVE) -> list[Experiment]:
-        return self._experiments.in_view(view)
-
-    def get_experiment(self, experiment_id: str) -> Experiment:
-        return self._experiments.get(experiment_id)
-
-    def get_experiment_by_name(self, name: str) -> Experiment | None:
-        return self._experiments.by_name(name)
-
-    def list_logged_models(self, experiment_id: str) -> list[LoggedModel]:
-        return self._experiments.logged_models(experiment_id)
-
-    def get_logged_model(self, model_id: str) -> LoggedModel:
-        return self._experiments.logged_model(model_id)
 
     # -- traces (the rest in ComposedStore) ---------------------------------------
     def count_traces(self, experiment_ids: Sequence[str], filter_string: str = "") -> int:

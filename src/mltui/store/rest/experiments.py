@@ -23,8 +23,9 @@ class Experiments:
     def __init__(self, client: RestClient):
         self.client = client
 
-    def search(self, view: ViewType) -> list[Experiment]:
-        """Every experiment in ``view``, by id as the SQL backend orders them."""
+    def in_view(self, view: ViewType) -> list[Experiment]:
+        """Every experiment in ``view``, by id as the SQL backend orders them, without
+        run counts (the API has none)."""
         items = self.client.pages(
             "POST", "experiments/search", "experiments",
             body={"max_results": 1000, "view_type": VIEWS[view]},
@@ -41,6 +42,7 @@ class Experiments:
         return decode.experiment(data.get("experiment") or {})
 
     def by_name(self, name: str) -> Experiment | None:
+        """One request (``experiments/get-by-name``), not a listing; None if absent."""
         try:
             data = self.client.call(
                 "GET", "experiments/get-by-name", params={"experiment_name": name}

@@ -18,7 +18,6 @@ from ..artifacts import ArtifactReader
 from ..base import Capabilities
 from ..composed import ComposedStore, StoreParts
 from ..entities import (
-    Experiment,
     LoggedModel,
     RunDetail,
     RunKeys,
@@ -85,6 +84,8 @@ class RestStore(ComposedStore):
             self.http, self.registry, self.state.server_version, self.check_writable
         )
         self._parts = StoreParts(
+            experiments=self.experiments,
+            logged_models=self.experiments,
             experiment_writes=self.experiment_writes,
             run_writes=self.run_writes,
             run_lifecycle=self.lifecycle,
@@ -112,26 +113,6 @@ class RestStore(ComposedStore):
         """Why this server would reject a run filter that MLflow's newest grammar
         accepts (None: it would not); asks the version only when the filter needs it."""
         return self.state.server_version.check_filter(filter_string)
-
-    # experiments -----------------------------------------------------------------
-    def list_experiments(self, view: ViewType = ViewType.ACTIVE) -> list[Experiment]:
-        """Experiments by id, without run counts (the API has none)."""
-        return self.experiments.search(view)
-
-    def get_experiment(self, experiment_id: str) -> Experiment:
-        return self.experiments.get(experiment_id)
-
-    def get_experiment_by_name(self, name: str) -> Experiment | None:
-        """One request (``experiments/get-by-name``), not a listing."""
-        return self.experiments.by_name(name)
-
-    def list_logged_models(self, experiment_id: str) -> list[LoggedModel]:
-        """Newest first; none from a server older than MLflow 3."""
-        return self.experiments.logged_models(experiment_id)
-
-    def get_logged_model(self, model_id: str) -> LoggedModel:
-        """``GET logged-models/{id}``."""
-        return self.experiments.logged_model(model_id)
 
     # traces (REST API 3.0; see :mod:`.traces`) -------------------------------------
     def has_traces(self, experiment_ids: Sequence[str]) -> bool:

@@ -19,7 +19,7 @@ class Experiments:
     def __init__(self, db: Database):
         self.db = db
 
-    def list_all(self, view: ViewType) -> list[Experiment]:
+    def in_view(self, view: ViewType) -> list[Experiment]:
         """The experiments in ``view`` by id, with the number of active runs and
         the newest start time among them (what the default runs view shows)."""
         exps, runs = self.db.schema["experiments"], self.db.schema["runs"]

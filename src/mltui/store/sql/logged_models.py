@@ -20,7 +20,7 @@ class LoggedModels:
     def __init__(self, db: Database):
         self.db = db
 
-    def list_for(self, experiment_id: str) -> list[LoggedModel]:
+    def logged_models(self, experiment_id: str) -> list[LoggedModel]:
         """The live logged models of one experiment, newest first (as
         ``search_logged_models``: deleted ones left out); none when the schema
         predates logged models or the experiment is in another workspace."""
@@ -37,7 +37,7 @@ class LoggedModels:
                                      table.c.lifecycle_stage != "deleted"))
         return self._read(stmt)
 
-    def get(self, model_id: str) -> LoggedModel:
+    def logged_model(self, model_id: str) -> LoggedModel:
         """One live logged model by id (``MlflowClient.get_logged_model``). Raises
         ResourceNotFound, also on schemas without logged models."""
         table = self.db.schema.table("logged_models")

@@ -18,7 +18,6 @@ from ..base import Capabilities
 from ..composed import ComposedStore, StoreParts
 from ..entities import (
     Experiment,
-    LoggedModel,
     Run,
     RunDetail,
     RunKeys,
@@ -54,16 +53,17 @@ class SqlStore(ComposedStore):
         that refuses the connection) or UnsupportedURI (no such dialect)."""
         super().__init__(uri, read_only=read_only)
         self.db = Database(uri, self.check_writable)
-        self._experiments = Experiments(self.db)
+        self._experiments = Experiments(self.db)  # find_experiment reads it too
         loader = RunLoader(self.db)
         self._run_rows = loader
         self._search = RunSearch(self.db, loader)
         self._histories = MetricHistories(self.db)
-        self._logged_models = LoggedModels(self.db)
         self._traces = TraceReads(self.db)
         run_writes = RunWrites(self.db)
         registry = RegistryReader(self.db)
         self._parts = StoreParts(
+            experiments=self._experiments,
+            logged_models=LoggedModels(self.db),
             experiment_writes=ExperimentWrites(self.db),
             run_writes=run_writes,
             run_lifecycle=run_writes,
@@ -101,22 +101,9 @@ class SqlStore(ComposedStore):
         self.db.close()
 
     # experiments ---------------------------------------------------------------
-    def list_experiments(self, view: ViewType = ViewType.ACTIVE) -> list[Experiment]:
-        """Experiments of the workspace in ``view``, each with its active runs'
-        count and newest start time."""
-        return self._experiments.list_all(view)
-
-    def get_experiment(self, experiment_id: str) -> Experiment:
-        """One experiment with its run count; ResourceNotFound if unknown."""
-        return self._experiments.get(experiment_id)
-
     def find_experiment(self, ref: str) -> Experiment:
         """By name, else by id, in one read and without run counts (cheap)."""
         return self._experiments.find(ref)
-
-    def get_experiment_by_name(self, name: str) -> Experiment | None:
-        """The experiment called ``name``, or None."""
-        return self._experiments.by_name(name)
 
     # runs ----------------------------------------------------------------------
     def query_runs(
@@ -176,13 +163,6 @@ class SqlStore(ComposedStore):
     ) -> list[tuple[str, tuple]]:
         """The fields of every matching run in one query (a column per field)."""
         return self._search.values(query, fields, limit)
-
-    def list_logged_models(self, experiment_id: str) -> list[LoggedModel]:
-        """The experiment's logged models, newest first (none on older schemas)."""
-        return self._logged_models.list_for(experiment_id)
-
-    def get_logged_model(self, model_id: str) -> LoggedModel:
-        return self._logged_models.get(model_id)
 
     # traces ----------------------------------------------------------------------
     def count_traces(self, experiment_ids: Sequence[str], filter_string: str = "") -> int:
