@@ -79,6 +79,15 @@ def check_experiment_tag(key: str, value: str) -> None:
         raise InvalidValue(_too_long("value", MAX_EXPERIMENT_TAG_VAL_LENGTH))
 
 
+def check_experiment_tags(tags: dict[str, str] | None) -> dict[str, str]:
+    """A new experiment's tags as strings, each checked as MLflow checks them before
+    it creates the experiment (a bad tag: nothing is created)."""
+    checked = {str(k): str(v) for k, v in (tags or {}).items()}
+    for key, value in checked.items():
+        check_experiment_tag(key, value)
+    return checked
+
+
 def _truncate_long_values() -> bool:
     """``MLFLOW_TRUNCATE_LONG_VALUES`` (default true)."""
     raw = os.environ.get("MLFLOW_TRUNCATE_LONG_VALUES")

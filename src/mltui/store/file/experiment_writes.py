@@ -35,6 +35,7 @@ from ..tracking_rules import (
     check_artifact_location,
     check_experiment_name,
     check_experiment_tag,
+    check_experiment_tags,
     check_tag_name,
     resolve_uri_if_local,
 )
@@ -149,9 +150,7 @@ class ExperimentWrites:
     ) -> str:
         check_experiment_name(name)
         location = check_artifact_location(artifact_location)
-        tags = {str(k): str(v) for k, v in (tags or {}).items()}
-        for key, value in tags.items():
-            check_experiment_tag(key, value)
+        tags = check_experiment_tags(tags)
         self._check_writable(f"creating experiment {name}")
         self._check_name_free(name)
         eid = new_experiment_id()

@@ -20,7 +20,11 @@ from typing import Any
 
 from ..errors import ConflictError, InvalidValue
 from ..registry_rules import ANY
-from ..tracking_rules import check_artifact_location, check_experiment_tag
+from ..tracking_rules import (
+    check_artifact_location,
+    check_experiment_tag,
+    check_experiment_tags,
+)
 from .client import RestClient
 from .experiments import Experiments
 from .state import RestState
@@ -48,9 +52,7 @@ class ExperimentWrites:
     ) -> str:
         if artifact_location and artifact_location.startswith("runs:"):
             check_artifact_location(artifact_location)
-        tags = {str(k): str(v) for k, v in (tags or {}).items()}
-        for key, value in tags.items():
-            check_experiment_tag(key, value)
+        tags = check_experiment_tags(tags)
         self.check_writable(f"creating experiment {name}")
         body: dict[str, Any] = {"name": name}
         if artifact_location:

@@ -33,6 +33,7 @@ from ..tracking_rules import (
     check_artifact_location,
     check_experiment_name,
     check_experiment_tag,
+    check_experiment_tags,
     resolve_uri_if_local,
 )
 from .database import Database
@@ -100,9 +101,7 @@ class ExperimentWrites:
         """Insert an experiment as MLflow does; its id."""
         check_experiment_name(name)
         location = check_artifact_location(artifact_location)
-        tags = {str(k): str(v) for k, v in (tags or {}).items()}
-        for key, value in tags.items():
-            check_experiment_tag(key, value)
+        tags = check_experiment_tags(tags)
         exps = self.db.schema["experiments"]
         with self.db.write(f"creating experiment {name}") as conn:
             self._check_name_free(conn, name)
