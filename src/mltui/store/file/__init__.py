@@ -23,7 +23,9 @@ explicitly (composed in :mod:`.store`):
   clause, a sort or the page needs (so 10,000-run folders stay fast);
 - :mod:`.runs`: one run, its histories and artifacts, delete / restore;
 - :mod:`.experiments`: experiments and their logged models;
-- :mod:`.registry`, :mod:`.registry_writes`: the model registry.
+- :mod:`.registry`, :mod:`.registry_writes`: the model registry;
+- :mod:`.writing`: what every writer does to a file (atomic write, remove, the
+  ``meta.yaml`` a change starts from).
 
 A run or experiment whose ``meta.yaml`` is empty or corrupt is skipped (as MLflow
 skips it) and listed in :attr:`FileStore.unreadable`; a garbage line in a metric

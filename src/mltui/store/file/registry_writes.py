@@ -57,9 +57,10 @@ from ..registry_rules import (
     prompt_not_model,
 )
 from ..shared import now_ms
-from .layout import ALIASES, META, MODELS, TAGS, TRASH, atomic_write, key_path, read_key_values
+from .layout import ALIASES, META, MODELS, TAGS, TRASH, key_path, read_key_values
 from .meta import MetaError, dump_yaml, int_or_none, read_meta
 from .registry import Registry
+from .writing import read_meta_for_write, remove_file, workspace, write_file
 
 _MODEL_DEFAULTS: dict[str, object] = {
     "aliases": {},
@@ -82,11 +83,6 @@ _VERSION_DEFAULTS: dict[str, object] = {
 }
 
 
-def _workspace() -> str:
-    """The workspace MLflow 3 records in registry files (``MLFLOW_WORKSPACE``)."""
-    return os.environ.get("MLFLOW_WORKSPACE") or "default"
-
-
 class RegistryWrites:
     """Registry changes, checked first against what ``registry`` reads;
     ``check_writable`` is the store's read-only guard, called with what is about
@@ -96,46 +92,22 @@ class RegistryWrites:
         self._registry = registry
         self._check_writable = check_writable
 
-    def _write_file(self, path: str, data: bytes, tmp_dir: str) -> None:
-        try:
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            atomic_write(path, data, tmp_dir=tmp_dir)
-        except OSError as exc:
-            raise StoreError(f"Could not write {path}: {exc.strerror or exc}") from None
-
-    def _remove_file(self, path: str) -> bool:
-        try:
-            os.remove(path)
-        except FileNotFoundError:
-            return False
-        except OSError as exc:
-            raise StoreError(f"Could not remove {path}: {exc.strerror or exc}") from None
-        return True
-
-    def _read_for_write(self, folder: str) -> dict[str, Any]:
-        try:
-            return read_meta(folder)
-        except (OSError, MetaError) as exc:
-            raise StoreError(
-                f"Unreadable {os.path.join(folder, META)} ({exc}); nothing was written"
-            ) from None
-
     def _save_model_meta(self, model_dir: str, raw: dict[str, Any], updated: int | None) -> None:
         """Rewrite a model's meta.yaml as MLflow's ``_save_registered_model_as_meta_file``:
         RegisteredModel's fields, aliases refreshed from the aliases folder."""
-        data = {**_MODEL_DEFAULTS, "workspace": _workspace(), **raw}
+        data = {**_MODEL_DEFAULTS, "workspace": workspace(), **raw}
         data.pop("tags", None)
         data.pop("latest_versions", None)
         data["aliases"] = self._registry.aliases(model_dir)
         if updated is not None:
             data["last_updated_timestamp"] = updated
-        self._write_file(os.path.join(model_dir, META), dump_yaml(data), model_dir)
+        write_file(os.path.join(model_dir, META), dump_yaml(data), model_dir)
 
     def _save_version_meta(self, folder: str, raw: dict[str, Any]) -> None:
-        data = {**_VERSION_DEFAULTS, "workspace": _workspace(), **raw}
+        data = {**_VERSION_DEFAULTS, "workspace": workspace(), **raw}
         for field in ("tags", "metrics", "params", "aliases"):
             data.pop(field, None)
-        self._write_file(os.path.join(folder, META), dump_yaml(data), folder)
+        write_file(os.path.join(folder, META), dump_yaml(data), folder)
 
     def transition_stage(
         self,
@@ -149,8 +121,8 @@ class RegistryWrites:
         self._check_writable(f"moving {name} v{version} to {stage}")
         folder, number = self._registry.version_dir(name, version)
         model_dir = os.path.dirname(folder)
-        raw = self._read_for_write(folder)
-        model_raw = self._read_for_write(model_dir)
+        raw = read_meta_for_write(folder)
+        model_raw = read_meta_for_write(model_dir)
         check_expected(
             int_or_none(raw.get("last_updated_timestamp")),
             expected_last_updated,
@@ -191,8 +163,8 @@ class RegistryWrites:
                 f"{'nothing' if current is None else f'v{current}'} (changed since shown); "
                 "nothing was written"
             )
-        model_raw = self._read_for_write(model_dir)
-        self._write_file(os.path.join(model_dir, ALIASES, alias), str(version).encode(), model_dir)
+        model_raw = read_meta_for_write(model_dir)
+        write_file(os.path.join(model_dir, ALIASES, alias), str(version).encode(), model_dir)
         self._save_model_meta(model_dir, model_raw, now_ms())
 
     def delete_alias(self, name: str, alias: str, expected_version: object = ANY) -> None:
@@ -202,24 +174,24 @@ class RegistryWrites:
         current = self._registry.alias_numbers(self._registry.aliases(model_dir)).get(alias)
         if expected_version is not ANY and current != expected_version:
             raise ConflictError(f"Alias @{alias} changed since it was shown; nothing was written")
-        model_raw = self._read_for_write(model_dir)
-        if self._remove_file(os.path.join(model_dir, ALIASES, alias)):
+        model_raw = read_meta_for_write(model_dir)
+        if remove_file(os.path.join(model_dir, ALIASES, alias)):
             self._save_model_meta(model_dir, model_raw, now_ms())
 
     def set_model_tag(self, name: str, key: str, value: str) -> None:
         check_tag(key, value)
         self._check_writable(f"setting tag {key} on {name}")
         model_dir = self._registry.model_dir(name)
-        model_raw = self._read_for_write(model_dir)
-        self._write_file(key_path(os.path.join(model_dir, TAGS), key), value.encode(), model_dir)
+        model_raw = read_meta_for_write(model_dir)
+        write_file(key_path(os.path.join(model_dir, TAGS), key), value.encode(), model_dir)
         self._save_model_meta(model_dir, model_raw, now_ms())
 
     def delete_model_tag(self, name: str, key: str) -> None:
         check_tag(key, "")
         self._check_writable(f"deleting tag {key} of {name}")
         model_dir = self._registry.model_dir(name)
-        model_raw = self._read_for_write(model_dir)
-        if self._remove_file(key_path(os.path.join(model_dir, TAGS), key)):
+        model_raw = read_meta_for_write(model_dir)
+        if remove_file(key_path(os.path.join(model_dir, TAGS), key)):
             self._save_model_meta(model_dir, model_raw, now_ms())
 
     def set_version_tag(self, name: str, version: int, key: str, value: str) -> None:
@@ -228,8 +200,8 @@ class RegistryWrites:
         self._check_writable(f"setting tag {key} on {name} v{version}")
         folder, _ = self._registry.version_dir(name, version)
         model_dir = os.path.dirname(folder)
-        model_raw = self._read_for_write(model_dir)
-        self._write_file(key_path(os.path.join(folder, TAGS), key), value.encode(), folder)
+        model_raw = read_meta_for_write(model_dir)
+        write_file(key_path(os.path.join(folder, TAGS), key), value.encode(), folder)
         self._save_model_meta(model_dir, model_raw, now_ms())
 
     def delete_version_tag(self, name: str, version: int, key: str) -> None:
@@ -238,8 +210,8 @@ class RegistryWrites:
         self._check_writable(f"deleting tag {key} of {name} v{version}")
         folder, _ = self._registry.version_dir(name, version)
         model_dir = os.path.dirname(folder)
-        model_raw = self._read_for_write(model_dir)
-        if self._remove_file(key_path(os.path.join(folder, TAGS), key)):
+        model_raw = read_meta_for_write(model_dir)
+        if remove_file(key_path(os.path.join(folder, TAGS), key)):
             self._save_model_meta(model_dir, model_raw, now_ms())
 
     def update_model_description(
@@ -247,7 +219,7 @@ class RegistryWrites:
     ) -> None:
         self._check_writable(f"editing the description of {name}")
         model_dir = self._registry.model_dir(name)
-        raw = self._read_for_write(model_dir)
+        raw = read_meta_for_write(model_dir)
         check_expected(
             int_or_none(raw.get("last_updated_timestamp")), expected_last_updated, name
         )
@@ -260,7 +232,7 @@ class RegistryWrites:
         version = check_version(version)
         self._check_writable(f"editing the description of {name} v{version}")
         folder, _ = self._registry.version_dir(name, version)
-        raw = self._read_for_write(folder)
+        raw = read_meta_for_write(folder)
         check_expected(
             int_or_none(raw.get("last_updated_timestamp")),
             expected_last_updated,
@@ -312,7 +284,7 @@ class RegistryWrites:
         self._save_model_meta(model_dir, raw, None)
         if new_tags:
             for key, value in new_tags.items():
-                self._write_file(key_path(os.path.join(model_dir, TAGS), key), value.encode(),
+                write_file(key_path(os.path.join(model_dir, TAGS), key), value.encode(),
                                  model_dir)
             self._save_model_meta(model_dir, raw, now_ms())
         return self._registry.model(name)
@@ -325,9 +297,9 @@ class RegistryWrites:
         new_dir = self._model_path(new_name)
         if os.path.lexists(new_dir):
             raise already_exists(new_name)
-        model_raw = self._read_for_write(model_dir)
+        model_raw = read_meta_for_write(model_dir)
         version_dirs = self._version_dirs(model_dir)
-        raws = {entry: self._read_for_write(os.path.join(model_dir, entry))
+        raws = {entry: read_meta_for_write(os.path.join(model_dir, entry))
                 for entry in version_dirs}
         try:
             os.rename(model_dir, new_dir)
@@ -389,7 +361,7 @@ class RegistryWrites:
                 return (str(logged.get("artifact_location") or ""),
                         run_id or logged.get("source_run_id"))
             folder, _ = self._registry.version_dir(parsed.name or "", parsed.version)
-            raw = self._read_for_write(folder)
+            raw = read_meta_for_write(folder)
         except (ResourceNotFound, InvalidValue) as exc:
             raise parsed.unresolvable(str(exc)) from None
         return raw.get("storage_location") or raw.get("source") or "", run_id
@@ -406,7 +378,7 @@ class RegistryWrites:
         if not run_id and model_id:
             run_id = self._logged_model(model_id).get("source_run_id")
         model_dir = self._registry.model_dir(name)
-        model_raw = self._read_for_write(model_dir)
+        model_raw = read_meta_for_write(model_dir)
         for _attempt in range(3):
             numbers = [int_or_none(e[len("version-"):]) for e in self._version_dirs(model_dir)]
             version = max((n for n in numbers if n is not None), default=0) + 1
@@ -432,7 +404,7 @@ class RegistryWrites:
         })
         if new_tags:
             for key, value in new_tags.items():
-                self._write_file(key_path(os.path.join(folder, TAGS), key), value.encode(),
+                write_file(key_path(os.path.join(folder, TAGS), key), value.encode(),
                                  folder)
             self._save_model_meta(model_dir, model_raw, now_ms())
         return self._registry.version(name, version)
@@ -443,8 +415,8 @@ class RegistryWrites:
         number = check_version(version)
         folder, number = self._registry.version_dir(name, number)
         model_dir = os.path.dirname(folder)
-        raw = self._read_for_write(folder)
-        model_raw = self._read_for_write(model_dir)
+        raw = read_meta_for_write(folder)
+        model_raw = read_meta_for_write(model_dir)
         now = now_ms()
         raw["current_stage"] = DELETED_STAGE
         raw["last_updated_timestamp"] = now
@@ -453,5 +425,5 @@ class RegistryWrites:
                     self._registry.alias_numbers(self._registry.aliases(model_dir)).items()
                     if n == number]
         for alias in pointing:
-            self._remove_file(os.path.join(model_dir, ALIASES, alias))
+            remove_file(os.path.join(model_dir, ALIASES, alias))
         self._save_model_meta(model_dir, model_raw, now_ms() if pointing else now)

@@ -18,13 +18,13 @@ import os
 from collections.abc import Callable, Sequence
 
 from ..errors import InvalidValue, ResourceNotFound, StoreError
-from ..tracking_rules import RUN_NAME_TAG, check_tag_name
-from .experiment_writes import write_file
+from ..tracking_rules import RUN_NAME_TAG, check_tag_name, no_run_tag
 from .layout import META, TAGS, key_path
 from .meta import MetaError, dump_yaml, read_meta
 from .run_data import RunData
 from .run_index import RunIndex, RunMeta
 from .runs import persisted_run_info
+from .writing import remove_file, write_file
 
 
 class RunWrites:
@@ -98,14 +98,7 @@ class RunWrites:
         paths = [key_path(os.path.join(m.dir, TAGS), key) for m in metas]
         present = [p for p in paths if os.path.isfile(p)]
         if not present:
-            if len(ids) == 1:
-                raise ResourceNotFound(f"No tag with name: {key} in run with id {ids[0]}")
-            raise ResourceNotFound(f"No tag with name: {key} in any of the {len(ids)} runs")
+            raise no_run_tag(key, ids)
         for path in present:
             self._data.forget_value(path)
-            try:
-                os.remove(path)
-            except FileNotFoundError:
-                continue
-            except OSError as exc:
-                raise StoreError(f"Could not remove {path}: {exc.strerror or exc}") from None
+            remove_file(path)
