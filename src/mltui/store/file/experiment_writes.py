@@ -39,11 +39,12 @@ from ..tracking_rules import (
     check_tag_name,
     resolve_uri_if_local,
 )
-from .layout import META, TAGS, atomic_write, key_path, read_key_values
-from .meta import MetaError, dump_yaml, read_meta
+from .layout import META, TAGS, key_path, read_key_values
+from .meta import dump_yaml
 from .root import Root
 from .run_index import RunIndex
 from .runs import persisted_run_info
+from .writing import read_meta_for_write, remove_file, workspace, write_file
 
 DEFAULT_EXPERIMENT_ID = "0"
 _ID_WIDTH = 18
@@ -57,18 +58,6 @@ def new_experiment_id() -> str:
             break
         digits += str(random.randint(0, 9))
     return str(int(digits))
-
-
-def _workspace() -> str:
-    return os.environ.get("MLFLOW_WORKSPACE") or "default"
-
-
-def write_file(path: str, data: bytes, tmp_dir: str) -> None:
-    try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        atomic_write(path, data, tmp_dir=tmp_dir)
-    except OSError as exc:
-        raise StoreError(f"Could not write {path}: {exc.strerror or exc}") from None
 
 
 class ExperimentWrites:
@@ -85,14 +74,6 @@ class ExperimentWrites:
         self._check_writable = check_writable
 
     # -- reading what a write starts from -------------------------------------------
-    def _meta(self, folder: str) -> dict[str, Any]:
-        try:
-            return read_meta(folder)
-        except (OSError, MetaError) as exc:
-            raise StoreError(
-                f"Unreadable {os.path.join(folder, META)} ({exc}); nothing was written"
-            ) from None
-
     def _folder(self, experiment_id: str, view: ViewType, message: str) -> str:
         path = self._root.experiment_dir(experiment_id)
         if path is None or (view is ViewType.ACTIVE and self._root.is_trash(path)) or (
@@ -103,14 +84,8 @@ class ExperimentWrites:
 
     def _by_name(self, name: str) -> tuple[str, bool] | None:
         """(id, deleted) of the experiment called ``name``, any view."""
-        for eid, path in self._root.experiment_dirs(ViewType.ALL):
-            try:
-                raw = read_meta(path)
-            except (OSError, MetaError):
-                continue
-            if raw.get("name") == name and str(raw.get("experiment_id")) == eid:
-                return eid, self._root.is_trash(path)
-        return None
+        found = self._root.experiment_named(name)
+        return None if found is None else (found[0], self._root.is_trash(found[1]))
 
     def _check_name_free(self, name: str) -> None:
         """``_validate_experiment_does_not_exist``, with MLflow's two messages."""
@@ -139,7 +114,7 @@ class ExperimentWrites:
             "name": raw.get("name"),
             "tags": read_key_values(os.path.join(folder, TAGS)),
             "trace_location": raw.get("trace_location"),
-            "workspace": raw.get("workspace") or _workspace(),
+            "workspace": raw.get("workspace") or workspace(),
         }
         data.update(changes)
         return dump_yaml(data)
@@ -167,7 +142,7 @@ class ExperimentWrites:
             "lifecycle_stage": "active",
             "name": name,
             "trace_location": None,
-            "workspace": _workspace(),
+            "workspace": workspace(),
         }
         try:
             os.mkdir(folder)
@@ -184,7 +159,7 @@ class ExperimentWrites:
         folder = self._folder(
             experiment_id, ViewType.ALL, f"Experiment '{experiment_id}' does not exist."
         )
-        raw = self._meta(folder)
+        raw = read_meta_for_write(folder)
         if expected_name is not ANY and raw.get("name") != expected_name:
             raise ConflictError(
                 f"Experiment {experiment_id} is now named {raw.get('name')!r} (renamed since "
@@ -207,7 +182,7 @@ class ExperimentWrites:
         for meta in self._index.of_experiment(eid, folder):
             if meta.lifecycle_stage != other:
                 continue
-            raw = self._meta(meta.dir)
+            raw = read_meta_for_write(meta.dir)
             writes.append((meta.dir, dump_yaml(persisted_run_info(raw, stage, deleted_time))))
         for run_dir, data in writes:
             write_file(os.path.join(run_dir, META), data, run_dir)
@@ -233,7 +208,7 @@ class ExperimentWrites:
                 "internally reserved experiment."
             )
         folder = self._folder(eid, ViewType.ACTIVE, f"Could not find experiment with ID {eid}")
-        raw = self._meta(folder)
+        raw = read_meta_for_write(folder)
         now = now_ms()
         data = self._persisted(raw, folder, lifecycle_stage="deleted", last_update_time=now)
         self._rewrite_runs(eid, folder, "deleted", now)
@@ -251,7 +226,7 @@ class ExperimentWrites:
                 f"Cannot restore experiment with ID {eid}. An experiment with same ID "
                 "already exists."
             )
-        raw = self._meta(folder)
+        raw = read_meta_for_write(folder)
         folder = self._move(folder, self._root.path)
         self._rewrite_runs(eid, folder, "active", None)
         data = self._persisted(raw, folder, lifecycle_stage="active", last_update_time=now_ms())
@@ -262,7 +237,7 @@ class ExperimentWrites:
         folder = self._folder(
             experiment_id, ViewType.ALL, f"Could not find experiment with ID {experiment_id}"
         )
-        raw = self._meta(folder)
+        raw = read_meta_for_write(folder)
         if (raw.get("lifecycle_stage") or "active") != "active" or self._root.is_trash(folder):
             raise InvalidValue(
                 f"The experiment {experiment_id} must be in the 'active' lifecycle_stage "
@@ -281,12 +256,7 @@ class ExperimentWrites:
         self._check_writable(f"deleting tag {key} of experiment {experiment_id}")
         folder = self._active_folder(experiment_id, "delete tags")
         check_tag_name(key)
-        path = key_path(os.path.join(folder, TAGS), key)
-        try:
-            os.remove(path)
-        except FileNotFoundError:
+        if not remove_file(key_path(os.path.join(folder, TAGS), key)):
             raise ResourceNotFound(
                 f"No tag with name: {key} in experiment with id {experiment_id}"
-            ) from None
-        except OSError as exc:
-            raise StoreError(f"Could not remove {path}: {exc.strerror or exc}") from None
+            )

@@ -97,16 +97,9 @@ class Experiments:
         return exp
 
     def by_name(self, name: str) -> Experiment | None:
-        """The experiment named ``name`` (any view), reading only ``meta.yaml`` files
-        until it is found: the CLI's ``-e NAME`` must not count every experiment's runs."""
-        for eid, path in self._root.experiment_dirs(ViewType.ALL):
-            try:
-                raw = read_meta(path)
-            except (OSError, MetaError):
-                continue
-            if raw.get("name") == name and str(raw.get("experiment_id")) == eid:
-                return self._read(eid, path)
-        return None
+        """The experiment named ``name`` (any view), found without counting runs."""
+        found = self._root.experiment_named(name)
+        return None if found is None else self._read(*found)
 
     def logged_models(self, experiment_id: str) -> list[LoggedModel]:
         """The live logged models of one experiment, newest first."""

@@ -15,6 +15,7 @@ import threading
 from ..entities import ViewType
 from ..errors import NotAnMlflowStore, StoreNotFound
 from .layout import META, MODELS, TRASH, root_path, safe_name
+from .meta import MetaError, read_meta
 
 
 class ProblemLog:
@@ -141,6 +142,19 @@ class Root:
             path = os.path.join(parent, eid)
             if os.path.isfile(os.path.join(path, META)):
                 return path
+        return None
+
+    def experiment_named(self, name: str) -> tuple[str, str] | None:
+        """(experiment id, folder) of the experiment called ``name``, any view, reading
+        only ``meta.yaml`` files until it is found: the CLI's ``-e NAME`` and a new
+        experiment's name check must not count every experiment's runs."""
+        for eid, path in self.experiment_dirs(ViewType.ALL):
+            try:
+                raw = read_meta(path)
+            except (OSError, MetaError):
+                continue
+            if raw.get("name") == name and str(raw.get("experiment_id")) == eid:
+                return eid, path
         return None
 
     def is_trash(self, experiment_dir: str) -> bool:
