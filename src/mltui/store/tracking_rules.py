@@ -16,7 +16,7 @@ import posixpath
 import re
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-from .errors import InvalidValue
+from .errors import InvalidValue, ResourceNotFound
 
 MAX_EXPERIMENT_NAME_LENGTH = 500
 MAX_EXPERIMENT_TAG_KEY_LENGTH = 250
@@ -86,6 +86,14 @@ def check_experiment_tags(tags: dict[str, str] | None) -> dict[str, str]:
     for key, value in checked.items():
         check_experiment_tag(key, value)
     return checked
+
+
+def no_run_tag(key: str, run_ids: list[str]) -> ResourceNotFound:
+    """``delete_tag`` when none of ``run_ids`` has ``key``: MLflow's message for one
+    run, the same words for many."""
+    if len(run_ids) == 1:
+        return ResourceNotFound(f"No tag with name: {key} in run with id {run_ids[0]}")
+    return ResourceNotFound(f"No tag with name: {key} in any of the {len(run_ids)} runs")
 
 
 def _truncate_long_values() -> bool:

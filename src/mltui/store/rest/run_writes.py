@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from ..errors import InvalidValue, ResourceNotFound
-from ..tracking_rules import check_tag_name
+from ..tracking_rules import check_tag_name, no_run_tag
 from .client import RestClient
 from .state import RestState
 
@@ -86,9 +86,7 @@ class RunWrites:
             if any(t.get("key") == key for t in (run.get("data") or {}).get("tags") or ())
         ]
         if not having:
-            if len(ids) == 1:
-                raise ResourceNotFound(f"No tag with name: {key} in run with id {ids[0]}")
-            raise ResourceNotFound(f"No tag with name: {key} in any of the {len(ids)} runs")
+            raise no_run_tag(key, ids)
         try:
             for rid in having:
                 self.client.call("POST", "runs/delete-tag", body={"run_id": rid, "key": key})

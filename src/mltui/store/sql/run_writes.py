@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 from ..errors import InvalidValue, ResourceNotFound
 from ..shared import now_ms
-from ..tracking_rules import RUN_NAME_TAG, check_run_tag
+from ..tracking_rules import RUN_NAME_TAG, check_run_tag, no_run_tag
 from .database import Database, chunks
 
 
@@ -123,10 +123,4 @@ class RunWrites:
                 deleted += conn.execute(sa.delete(tags).where(
                     tags.c.run_uuid.in_(chunk), tags.c.key == key)).rowcount
             if deleted == 0:
-                raise ResourceNotFound(_no_tag_message(key, ids))
-
-
-def _no_tag_message(key: str, ids: list[str]) -> str:
-    if len(ids) == 1:
-        return f"No tag with name: {key} in run with id {ids[0]}"
-    return f"No tag with name: {key} in any of the {len(ids)} runs"
+                raise no_run_tag(key, ids)
