@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import posixpath
 import re
+from typing import Any
 from urllib.parse import urlparse
 
 from .entities import PROMPT_TAG, STAGES
@@ -191,6 +192,19 @@ def model_not_found(name: str) -> ResourceNotFound:
 
 def version_not_found(name: str, version: object) -> ResourceNotFound:
     return ResourceNotFound(f"Model Version (name={name}, version={version}) not found")
+
+
+def alias_not_found(alias: str) -> ResourceNotFound:
+    return ResourceNotFound(f"Registered model alias {alias} not found.")
+
+
+def version_number(name: str, version: Any) -> int:
+    """The number of a version a read asks for: one that is no number is a version
+    that does not exist, as MLflow's reads say (its writes: :func:`check_version`)."""
+    try:
+        return int(version)
+    except (TypeError, ValueError):
+        raise version_not_found(name, version) from None
 
 
 DELETED_STAGE = "Deleted_Internal"

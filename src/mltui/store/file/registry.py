@@ -19,13 +19,17 @@ from typing import Any
 
 from ..entities import PROMPT_TAG, ModelVersion, RegisteredModel
 from ..errors import ResourceNotFound
+from ..registry_rules import (
+    DELETED_STAGE,
+    alias_not_found,
+    model_not_found,
+    version_not_found,
+    version_number,
+)
 from ..search import compare
 from .layout import ALIASES, META, TAGS, read_key_values, safe_name
 from .meta import MetaError, int_or_none, read_meta, text_or_empty
 from .root import Root
-
-DELETED_STAGE = "Deleted_Internal"
-"""Stage MLflow gives soft-deleted versions; they are invisible everywhere."""
 
 
 class Registry:
@@ -41,15 +45,12 @@ class Registry:
             path = os.path.join(self._root.models, name)
             if os.path.isdir(path):
                 return path
-        raise ResourceNotFound(f"Registered Model with name={name} not found")
+        raise model_not_found(name)
 
     def version_dir(self, name: str, version: Any) -> tuple[str, int]:
         """(folder, number) of a live version; ResourceNotFound otherwise."""
-        missing = ResourceNotFound(f"Model Version (name={name}, version={version}) not found")
-        try:
-            number = int(version)
-        except (TypeError, ValueError):
-            raise missing from None
+        number = version_number(name, version)
+        missing = version_not_found(name, version)
         try:
             model_dir = self.model_dir(name)
         except ResourceNotFound:
@@ -187,7 +188,7 @@ class Registry:
         model_dir = self.model_dir(name)
         model = self._model(model_dir, name)
         if model is None:
-            raise ResourceNotFound(f"Registered Model with name={name} not found")
+            raise model_not_found(name)
         return model
 
     def versions(
@@ -209,14 +210,14 @@ class Registry:
         raw = self.version_meta(folder) or {}
         mv = self._version_from_meta(raw, name, os.path.basename(folder))
         if mv is None:
-            raise ResourceNotFound(f"Model Version (name={name}, version={version}) not found")
+            raise version_not_found(name, version)
         mv.tags = read_key_values(os.path.join(folder, TAGS))
         aliases = self.alias_numbers(self.aliases(os.path.dirname(folder)))
         mv.aliases = sorted(a for a, v in aliases.items() if v == number)
         return mv
 
     def version_by_alias(self, name: str, alias: str) -> ModelVersion:
-        missing = ResourceNotFound(f"Registered model alias {alias} not found.")
+        missing = alias_not_found(alias)
         try:
             model_dir = self.model_dir(name)
         except ResourceNotFound:

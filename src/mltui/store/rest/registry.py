@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 
 from ..entities import ModelVersion, RegisteredModel
 from ..errors import InvalidValue, ResourceNotFound
+from ..registry_rules import alias_not_found, model_not_found, version_not_found, version_number
 from ..search import compare
 from . import decode
 from .client import RestClient
@@ -112,7 +113,7 @@ class RegistryReads:
         try:
             data = self.client.call("GET", "registered-models/get", params={"name": name})
         except (ResourceNotFound, InvalidValue):
-            raise ResourceNotFound(f"Registered Model with name={name} not found") from None
+            raise model_not_found(name) from None
         return decode.registered_model(data.get("registered_model") or {})
 
     def versions(self, name: str, stages: Sequence[str] | None) -> list[ModelVersion]:
@@ -130,20 +131,13 @@ class RegistryReads:
         return sorted(found, key=lambda mv: mv.version, reverse=True)
 
     def version(self, name: str, version: int) -> ModelVersion:
-        try:
-            number = int(version)
-        except (TypeError, ValueError):
-            raise ResourceNotFound(
-                f"Model Version (name={name}, version={version}) not found"
-            ) from None
+        number = version_number(name, version)
         try:
             data = self.client.call(
                 "GET", "model-versions/get", params={"name": name, "version": str(number)}
             )
         except (ResourceNotFound, InvalidValue):
-            raise ResourceNotFound(
-                f"Model Version (name={name}, version={version}) not found"
-            ) from None
+            raise version_not_found(name, version) from None
         return decode.model_version(data.get("model_version") or {})
 
     def version_by_alias(self, name: str, alias: str) -> ModelVersion:
@@ -152,7 +146,7 @@ class RegistryReads:
                 "GET", "registered-models/alias", params={"name": name, "alias": alias}
             )
         except (ResourceNotFound, InvalidValue):
-            raise ResourceNotFound(f"Registered model alias {alias} not found.") from None
+            raise alias_not_found(alias) from None
         except EndpointNotFound as exc:
             raise self.server_version.lacking(exc, "aliases", ALIASES_SINCE) from None
         return decode.model_version(data.get("model_version") or {})

@@ -13,10 +13,15 @@ import sqlalchemy as sa
 
 from ..entities import PROMPT_TAG, ModelVersion, RegisteredModel
 from ..errors import ResourceNotFound
+from ..registry_rules import (
+    DELETED_STAGE,
+    alias_not_found,
+    model_not_found,
+    version_not_found,
+    version_number,
+)
 from .database import Database
 
-DELETED_STAGE = "Deleted_Internal"
-"""Stage MLflow gives soft-deleted versions; they are invisible everywhere."""
 _FEW = 200
 """Up to this many models, child rows are fetched by name; above, all are read."""
 
@@ -161,7 +166,7 @@ class RegistryReader:
     def model(self, name: str) -> RegisteredModel:
         """One registered model with its latest versions; ResourceNotFound if absent."""
         if not self.has_registry():
-            raise ResourceNotFound(f"Registered Model with name={name} not found")
+            raise model_not_found(name)
         models = self.db.schema["registered_models"]
         with self.db.read() as conn:
             rows = (
@@ -172,7 +177,7 @@ class RegistryReader:
                 .all()
             )
             if not rows:
-                raise ResourceNotFound(f"Registered Model with name={name} not found")
+                raise model_not_found(name)
             return self._build_models(conn, rows)[0]
 
     def versions(self, name: str, stages: Sequence[str] | None) -> list[ModelVersion]:
@@ -226,13 +231,8 @@ class RegistryReader:
         """One version with its tags and aliases; ResourceNotFound if absent or deleted."""
         versions = self.db.schema["model_versions"] if self.has_registry() else None
         if versions is None:
-            raise ResourceNotFound(f"Model Version (name={name}, version={version}) not found")
-        try:
-            number = int(version)
-        except (TypeError, ValueError):
-            raise ResourceNotFound(
-                f"Model Version (name={name}, version={version}) not found"
-            ) from None
+            raise version_not_found(name, version)
+        number = version_number(name, version)
         with self.db.read() as conn:
             row = (
                 conn.execute(
@@ -247,9 +247,7 @@ class RegistryReader:
                 .first()
             )
             if row is None:
-                raise ResourceNotFound(
-                    f"Model Version (name={name}, version={version}) not found"
-                )
+                raise version_not_found(name, version)
             return self._with_version_children(conn, name, [version_from_row(row)])[0]
 
     def version_by_alias(self, name: str, alias: str) -> ModelVersion:
@@ -262,7 +260,7 @@ class RegistryReader:
             return max(versions, key=lambda mv: mv.version)
         aliases = self.db.schema.table("registered_model_aliases")
         if aliases is None:
-            raise ResourceNotFound(f"Registered model alias {alias} not found.")
+            raise alias_not_found(alias)
         with self.db.read() as conn:
             version = conn.execute(
                 sa.select(aliases.c.version).where(
@@ -271,7 +269,7 @@ class RegistryReader:
                 )
             ).scalar()
         if version is None:
-            raise ResourceNotFound(f"Registered model alias {alias} not found.")
+            raise alias_not_found(alias)
         return self.version(name, int(version))
 
 

@@ -32,6 +32,7 @@ from ..entities import PROMPT_TAG, ModelVersion, RegisteredModel
 from ..errors import ConflictError, ResourceNotFound
 from ..registry_rules import (
     ANY,
+    DELETED_STAGE,
     REDACTED_VERSION,
     ModelSource,
     already_exists,
@@ -50,7 +51,7 @@ from ..registry_rules import (
 )
 from ..shared import now_ms
 from .database import Database
-from .registry import DELETED_STAGE, RegistryReader
+from .registry import RegistryReader
 
 
 class RegistryWrites:
@@ -76,7 +77,7 @@ class RegistryWrites:
             )
         ).first()
         if row is None:
-            raise ResourceNotFound(f"Model Version (name={name}, version={version}) not found")
+            raise version_not_found(name, version)
         return row
 
     def transition_stage(
@@ -168,7 +169,7 @@ class RegistryWrites:
             sa.select(models.c.name).where(models.c.name == name, *self.db.scope(models))
         ).first()
         if found is None:
-            raise ResourceNotFound(f"Registered Model with name={name} not found")
+            raise model_not_found(name)
 
     def _upsert_tag(
         self, conn: sa.Connection, table: sa.Table, keys: dict[str, Any], value: str
@@ -227,7 +228,7 @@ class RegistryWrites:
         with self.db.write(f"editing the description of {name}") as conn:
             row = conn.execute(sa.select(models.c.last_updated_time).where(*where)).first()
             if row is None:
-                raise ResourceNotFound(f"Registered Model with name={name} not found")
+                raise model_not_found(name)
             check_expected(row.last_updated_time, expected_last_updated, name)
             conn.execute(sa.update(models).where(*where).values(
                 description=description, last_updated_time=now_ms()))
