@@ -44,7 +44,7 @@ from .meta import dump_yaml
 from .root import Root
 from .run_index import RunIndex
 from .runs import persisted_run_info
-from .writing import read_meta_for_write, remove_file, workspace, write_file
+from .writing import disk_errors, read_meta_for_write, remove_file, workspace, write_file
 
 DEFAULT_EXPERIMENT_ID = "0"
 _ID_WIDTH = 18
@@ -144,10 +144,8 @@ class ExperimentWrites:
             "trace_location": None,
             "workspace": workspace(),
         }
-        try:
+        with disk_errors("create", folder):
             os.mkdir(folder)
-        except OSError as exc:
-            raise StoreError(f"Could not create {folder}: {exc.strerror or exc}") from None
         for key, value in tags.items():
             write_file(key_path(os.path.join(folder, TAGS), key), value.encode(), folder)
         write_file(os.path.join(folder, META), dump_yaml(meta), folder)
@@ -192,11 +190,9 @@ class ExperimentWrites:
         target = os.path.join(parent, os.path.basename(source))
         if os.path.exists(target):
             raise StoreError(f"Could not move {source}: {target} already exists")
-        try:
+        with disk_errors("move", source):
             os.makedirs(parent, exist_ok=True)
             shutil.move(source, target)
-        except OSError as exc:
-            raise StoreError(f"Could not move {source}: {exc.strerror or exc}") from None
         return target
 
     def delete(self, experiment_id: str) -> None:

@@ -60,7 +60,14 @@ from ..shared import now_ms
 from .layout import ALIASES, META, MODELS, TAGS, TRASH, key_path, read_key_values
 from .meta import MetaError, dump_yaml, int_or_none, read_meta
 from .registry import Registry
-from .writing import read_meta_for_write, remove_file, workspace, write_file
+from .writing import (
+    disk_errors,
+    make_dir,
+    read_meta_for_write,
+    remove_file,
+    workspace,
+    write_file,
+)
 
 _MODEL_DEFAULTS: dict[str, object] = {
     "aliases": {},
@@ -253,17 +260,6 @@ class RegistryWrites:
             raise prompt_not_model(name)
         return model_dir
 
-    def _make_dir(self, path: str) -> bool:
-        """Create ``path``; False when it is already there."""
-        try:
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            os.mkdir(path)
-        except FileExistsError:
-            return False
-        except OSError as exc:
-            raise StoreError(f"Could not create {path}: {exc.strerror or exc}") from None
-        return True
-
     def create_registered_model(
         self, name: str, description: str = "", tags: dict[str, str] | None = None
     ) -> RegisteredModel:
@@ -271,7 +267,7 @@ class RegistryWrites:
         check_model_name(name, file_store=True)
         self._check_writable(f"creating model {name}")
         model_dir = self._model_path(name)
-        if not self._make_dir(model_dir):
+        if not make_dir(model_dir):
             existing = read_key_values(os.path.join(model_dir, TAGS))
             raise already_exists(name, existing)
         now = now_ms()
@@ -285,7 +281,7 @@ class RegistryWrites:
         if new_tags:
             for key, value in new_tags.items():
                 write_file(key_path(os.path.join(model_dir, TAGS), key), value.encode(),
-                                 model_dir)
+                           model_dir)
             self._save_model_meta(model_dir, raw, now_ms())
         return self._registry.model(name)
 
@@ -301,10 +297,8 @@ class RegistryWrites:
         version_dirs = self._version_dirs(model_dir)
         raws = {entry: read_meta_for_write(os.path.join(model_dir, entry))
                 for entry in version_dirs}
-        try:
+        with disk_errors("rename", model_dir):
             os.rename(model_dir, new_dir)
-        except OSError as exc:
-            raise StoreError(f"Could not rename {model_dir}: {exc.strerror or exc}") from None
         now = now_ms()
         for entry, raw in raws.items():
             raw["name"] = new_name
@@ -317,20 +311,16 @@ class RegistryWrites:
     @staticmethod
     def _version_dirs(model_dir: str) -> list[str]:
         """Every ``version-<n>`` folder of a model, deleted versions included."""
-        try:
+        with disk_errors("list", model_dir):
             entries = os.listdir(model_dir)
-        except OSError as exc:
-            raise StoreError(f"Could not list {model_dir}: {exc.strerror or exc}") from None
         return sorted(e for e in entries
                       if e.startswith("version-") and os.path.isdir(os.path.join(model_dir, e)))
 
     def delete_registered_model(self, name: str) -> None:
         self._check_writable(f"deleting model {name}")
         model_dir = self._editable_model(name)
-        try:
+        with disk_errors("remove", model_dir):
             shutil.rmtree(model_dir)
-        except OSError as exc:
-            raise StoreError(f"Could not remove {model_dir}: {exc.strerror or exc}") from None
 
     def _logged_model(self, model_id: str) -> dict[str, Any]:
         """The meta.yaml of logged model ``model_id`` (``<experiment>/models/<id>``)."""
@@ -383,7 +373,7 @@ class RegistryWrites:
             numbers = [int_or_none(e[len("version-"):]) for e in self._version_dirs(model_dir)]
             version = max((n for n in numbers if n is not None), default=0) + 1
             folder = os.path.join(model_dir, f"version-{version}")
-            if self._make_dir(folder):
+            if make_dir(folder):
                 break
         else:
             raise StoreError(f"Model Version creation error (name={name}). Giving up after "
@@ -405,7 +395,7 @@ class RegistryWrites:
         if new_tags:
             for key, value in new_tags.items():
                 write_file(key_path(os.path.join(folder, TAGS), key), value.encode(),
-                                 folder)
+                           folder)
             self._save_model_meta(model_dir, model_raw, now_ms())
         return self._registry.version(name, version)
 

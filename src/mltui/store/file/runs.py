@@ -22,6 +22,7 @@ from .meta import MetaError, describe_error, dump_yaml, read_meta
 from .root import Root
 from .run_data import RunData
 from .run_index import RunIndex
+from .writing import disk_errors
 
 
 def persisted_run_info(
@@ -140,10 +141,8 @@ class Runs:
                 ) from None
             writes.append((os.path.join(meta.dir, META), data))
         for path, data in writes:
-            try:
+            with disk_errors("write", path):
                 atomic_write(path, data)
-            except OSError as exc:
-                raise StoreError(f"Could not write {path}: {exc.strerror or exc}") from None
             self._index.forget(os.path.dirname(path))
 
     def delete(self, run_ids: Sequence[str]) -> None:

@@ -1,14 +1,16 @@
 """What every writer of an ``mlruns`` folder does to a file, said once.
 
 The experiment, run and registry writers write files whole and atomically,
-remove them, and start each change from a ``meta.yaml`` they must be able to
-read. A failure is one :class:`StoreError` line naming the file, so the UI's
-error policy holds for all three alike.
+remove them, make folders, and start each change from a ``meta.yaml`` they must
+be able to read. A failure is one :class:`StoreError` line naming the file, so
+the UI's error policy holds for all three alike.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from ..errors import StoreError
@@ -21,25 +23,44 @@ def workspace() -> str:
     return os.environ.get("MLFLOW_WORKSPACE") or "default"
 
 
+@contextmanager
+def disk_errors(verb: str, path: str) -> Iterator[None]:
+    """An OSError inside as one line for the screen: ``Could not remove PATH:
+    Permission denied``."""
+    try:
+        yield
+    except OSError as exc:
+        raise StoreError(f"Could not {verb} {path}: {exc.strerror or exc}") from None
+
+
 def write_file(path: str, data: bytes, tmp_dir: str) -> None:
     """Replace ``path`` with ``data`` atomically (a temporary file in ``tmp_dir``,
     on the same disk), making its folder if needed."""
-    try:
+    with disk_errors("write", path):
         os.makedirs(os.path.dirname(path), exist_ok=True)
         atomic_write(path, data, tmp_dir=tmp_dir)
-    except OSError as exc:
-        raise StoreError(f"Could not write {path}: {exc.strerror or exc}") from None
 
 
 def remove_file(path: str) -> bool:
     """Remove ``path``; False when it was not there (the caller decides whether
     that is an error, as MLflow does per write)."""
-    try:
-        os.remove(path)
-    except FileNotFoundError:
-        return False
-    except OSError as exc:
-        raise StoreError(f"Could not remove {path}: {exc.strerror or exc}") from None
+    with disk_errors("remove", path):
+        try:
+            os.remove(path)
+        except FileNotFoundError:
+            return False
+    return True
+
+
+def make_dir(path: str) -> bool:
+    """Create the folder ``path`` (and its parents); False when it was already
+    there, which is how a new model finds its name taken."""
+    with disk_errors("create", path):
+        try:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            os.mkdir(path)
+        except FileExistsError:
+            return False
     return True
 
 
