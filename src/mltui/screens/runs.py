@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.timer import Timer
@@ -19,16 +19,14 @@ from ..columns import DEFAULT_ATTRIBUTES, Column, parse_column
 from ..completion import KeyIndex
 from ..config import columns_key
 from ..store.entities import Experiment, Run, RunKeys, ViewType
-from ..store.errors import InvalidSearch
 from ..store.query import RunQuery
 from ..store.search import ATTRIBUTE, METRIC, PARAM, TAG, parse_filter
-from ..textfmt import count_of, safe_text
+from ..textfmt import count_of
 from ..views.charts import MAX_RUNS
 from ..views.export import export_runs, problem_with_path
 from ..views.prefetch import FirstPage
 from ..views.run_pages import (
     LoadedPage,
-    PageBook,
     count_rows,
     iter_marked,
     load_children,
@@ -42,16 +40,16 @@ from ..widgets.footer import KeysFooter
 from ..widgets.runs_table import RunsTable
 from ..widgets.status_bar import StatusBar
 from . import edits, run_edits
-from .base import MltuiScreen
 from .column_chooser import ColumnChooser
 from .dialogs import ConfirmDialog
+from .paged import MltuiPagedScreen
 
 MAX_DEFAULT_METRICS = 10
 MAX_DEFAULT_PARAMS = 10
 _VIEW_CYCLE = [ViewType.ACTIVE, ViewType.ALL, ViewType.DELETED]
 
 
-class RunsScreen(MltuiScreen):
+class RunsScreen(MltuiPagedScreen[LoadedPage]):
     """Runs table for ``experiments`` (several are shown together, as MLflow does)."""
 
     BINDINGS = [
@@ -126,10 +124,9 @@ ctrl+t shows the traces (MLflow 3's records of LLM requests) of these experiment
         self.experiments = experiments
         self.experiment_ids = [e.experiment_id for e in experiments]
         settings = self.mltui.settings
-        self.rows = RunRows(page_size=settings.page_size)
+        self.rows: RunRows = RunRows(page_size=settings.page_size)
         self.keys = KeyIndex()
         self.run_keys: RunKeys | None = None
-        self.filter_text = ""
         self.order_by: list[str] = []
         self.sort_column: tuple[Column, bool] | None = None
         self.view = ViewType.ACTIVE
@@ -138,19 +135,11 @@ ctrl+t shows the traces (MLflow 3's records of LLM requests) of these experiment
         self.stale: str | None = None
         """Why the last live refresh failed; the rows shown are those of ``last_good``."""
         self.last_good: float | None = None
-        self.book = PageBook(settings.page_size)
-        """Which pages of the current query were asked for, and the total."""
         self.nested: bool | None = None
-        self.error: str | None = None
         self._timer: Timer | None = None
         self._columns_from_state = False
         self.refreshes = 0
         """Live refreshes delivered (a test and a status hook, never reset)."""
-        self._restore: tuple[int, int] | None = None
-
-    @property
-    def total(self) -> int | None:
-        return self.book.total
 
     @property
     def total_known(self) -> bool:
@@ -168,11 +157,7 @@ ctrl+t shows the traces (MLflow 3's records of LLM requests) of these experiment
 
 
     # -- layout ----------------------------------------------------------------
-    DEFAULT_CSS = """
-    RunsScreen > #load-error { display: none; color: $error; padding: 1 2; height: auto; }
-    RunsScreen.-failed > #load-error { display: block; }
-    RunsScreen.-failed > RunsTable { display: none; }
-    """
+    NOUN = "runs"
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
@@ -281,135 +266,54 @@ ctrl+t shows the traces (MLflow 3's records of LLM requests) of these experiment
         return (self.tree_mode and not self.filter_text and self.nested is not False
                 and self.view == ViewType.ACTIVE)
 
-    # -- loading -----------------------------------------------------------------
-    def reload(self, keep_total: bool = False, keep_cursor: bool = False) -> None:
-        """Start over: new filter, sort, view or tree mode. ``keep_total`` when only
-        the order changed, so the store need not count again; ``keep_cursor`` for the
-        same query read again (r, after a delete), which stays where it was."""
-        self.book.restart(keep_total)
-        self.error = None
-        self.remove_class("-failed")
-        table = self.table
-        # where to put the cursor back once the first page is in
-        self._restore = (table.cursor, table.cursor - int(table.scroll_y)) if keep_cursor \
-            else None
+    # -- loading (screens/paged.py pages; these say what a page of runs is) -------
+    def _reset_rows(self) -> None:
         self.rows.reset(0)
-        table.forget_requests()
-        table.show_tree = self._tree_active
-        table.data_changed()
-        if not keep_cursor:
-            table.move_cursor(0)  # a new query starts at its first row
-        self.update_status()
+        self.table.show_tree = self._tree_active
+
+    def _prefetched(self) -> LoadedPage | None:
         first, self._first_page = self._first_page, None
         if first is not None and first.tree == self._tree_active and not self.filter_text \
                 and not self.order_by and self.view == ViewType.ACTIVE:
-            # fetched while the UI started (mltui --experiment)
-            self.book.start(0)
-            self._page_loaded(self.book.generation, True, first.page)
-            return
-        self.book.start(0)
-        self._fetch_page(0, first=True)
+            return first.page  # fetched while the UI started (mltui --experiment)
+        return None
 
-    def _fetch_page(self, page: int, first: bool = False) -> None:
-        """Load ``page`` in a worker (the book already counts it as in flight). The
-        first page comes without a count when more follow: the count runs in its
-        own worker so rows show sooner."""
-        gen = self.book.generation
-        run_blocking(
-            self,
-            partial(load_page, nested=self.nested), self.store, self.run_query, page,
-            self.book.size,
-            done=lambda result: self._page_loaded(gen, first, result),
-            failed=lambda message: self._page_failed(gen, page, first, message),
-            group=f"page-{gen}-{page}",
-            exclusive=False,
-        )
+    def _page_loader(self, page: int, first: bool) -> Callable[[], LoadedPage]:
+        # the first page comes without a count when more follow: the count runs in
+        # its own worker so rows show sooner
+        return partial(load_page, self.store, self.run_query, page, self.book.size,
+                       nested=self.nested)
 
-    def _page_loaded(self, gen: int, first: bool, result: LoadedPage) -> None:
-        book = self.book
-        if not book.current(gen):
-            return
-        book.done(result.page)
+    def _counter(self) -> Callable[[], int]:
+        return partial(count_rows, self.store, self.run_query, self.nested)
+
+    def _set_total(self, total: int) -> None:
+        self.rows.total_top = total
+
+    def _pages_shown(self, first_line: int, last_line: int) -> set[int]:
+        return self.rows.top_indices_needed(first_line, last_line)
+
+    def _page_arriving(self, page: LoadedPage, first: bool) -> None:
         if first:
             self.stale, self.last_good = None, time.time()
-        if result.nested is not None and self.nested is None:
-            self.nested = result.nested
-            self.table.show_tree = self._tree_active
-        if first:
-            if book.first_arrived(result):
-                self._count_in_background(gen)
             if self.run_keys is None:
                 self._load_keys()
-            self.mltui.show_store_warning()
-        else:
-            book.later_arrived(result)
-        self.rows.total_top = book.total or 0
-        if first and not self._columns_from_state and self.run_keys is None and result.runs:
-            runs = result.runs
+        if page.nested is not None and self.nested is None:
+            # before the count starts: a flat experiment is counted flat
+            self.nested = page.nested
+            self.table.show_tree = self._tree_active
+
+    def _keep_page(self, page: LoadedPage, first: bool) -> None:
+        if first and not self._columns_from_state and self.run_keys is None and page.runs:
+            runs = page.runs
             self._default_columns(sorted({k for r in runs for k in r.metrics}),
                                   sorted({k for r in runs for k in r.params}))
-        self.rows.set_page(result.page, result.runs, result.counts)
-        self.table.page_arrived(result.page)
-        self._restore_cursor()
-        self.update_status()
-        self._drain_queue()
+        self.rows.set_page(page.page, page.runs, page.counts)
 
-    def _restore_cursor(self) -> None:
-        """Back to the row the cursor was on before a reload, once the table knows
-        how long it is (until then it holds one page more than it has)."""
-        if self._restore is None or not self.total_known:
-            return
-        line, offset = self._restore
-        self._restore = None
-        if line:
-            self.table.move_cursor(line, keep_offset=offset)
-
-    def _count_in_background(self, gen: int) -> None:
-        """Stores without counts (REST) get the total from a slower probe, so the
-        scrollbar and G know the real end."""
-        def counted(n: int) -> None:
-            if self.book.current(gen):
-                self.book.counted(n)
-                self.rows.total_top = n
-                self.table.data_changed()
-                if self.table.want_end:
-                    self.table.action_last()
-                self._restore_cursor()
-                self.update_status()
-
-        run_blocking(self, count_rows, self.store, self.run_query, self.nested, done=counted,
-                     failed=lambda _m: None, group="count")
-
-    def _page_failed(self, gen: int, page: int, first: bool, message: str) -> None:
-        if not self.book.current(gen):
-            return
-        self.book.done(page)
-        # the page stays "requested": drawing must not hammer a server that is down;
-        # r (reload) asks again
-        self.error = message
-        if first:
-            self.query_one("#load-error", Static).update(Text.assemble(
-                ("Cannot load the runs\n\n", "bold"), safe_text(message), "\n\n",
-                ("r retries   escape goes back", "dim")))
-            self.add_class("-failed")
-        else:
-            self.notify(f"{message} (r retries)", severity="error", timeout=8)
-        self.update_status()
-        self._drain_queue()
-
-    def on_paged_table_page_needed(self, event: RunsTable.PageNeeded) -> None:
-        if self.book.request(event.page, self.rows.has_page(event.page)):
-            self._fetch_page(event.page)
-
-    def _drain_queue(self) -> None:
-        table = self.table
-        first = int(table.scroll_y)
-        wanted = self.rows.top_indices_needed(first, first + table.body_height)
-        fetch, dropped = self.book.next_pages(wanted, set(self.rows.pages))
-        for page in dropped:
-            table.forget_request(page)  # scrolled away: drawing it again asks again
-        for page in fetch:
-            self._fetch_page(page)
+    def _counted(self, gen: int, total: int) -> None:
+        super()._counted(gen, total)
+        if self.book.current(gen) and self.table.want_end:
+            self.table.action_last()  # G came before the count: on to the real end
 
     def _default_columns(self, metrics: list[str], params: list[str]) -> None:
         """Columns until the user picks some: a few attributes, then metrics and params
@@ -511,30 +415,9 @@ ctrl+t shows the traces (MLflow 3's records of LLM requests) of these experiment
         self.reload(keep_cursor=True)
         self._load_keys()
 
-    # -- filter ------------------------------------------------------------------
-    def action_filter(self) -> None:
-        bar = self.query_one(FilterBar)
-        bar.open(self.filter_text)
-        bar.show_hint(self.filter_text)
-
-    def on_filter_bar_submitted(self, event: FilterBar.Submitted) -> None:
-        text = event.text.strip()
-        bar = self.query_one(FilterBar)
-        try:
-            parse_filter(text)
-        except InvalidSearch as exc:
-            # keep the last good result on screen; point at the mistake
-            bar.show_error(str(exc), exc.position, text)
-            return
-        bar.clear_error()
-        bar.remove_class("visible")
-        self.table.focus()
-        if text != self.filter_text:
-            self.filter_text = text
-            self.reload()
-
-    def on_filter_bar_closed(self, _event: FilterBar.Closed) -> None:
-        self.table.focus()
+    # -- filter (the bar and its keys: screens/paged.py) ---------------------------
+    def _check_filter(self, text: str) -> None:
+        parse_filter(text)
 
     # -- sort --------------------------------------------------------------------
     def _sort_by(self, column: Column, ascending: bool | None = None) -> None:
@@ -565,9 +448,6 @@ ctrl+t shows the traces (MLflow 3's records of LLM requests) of these experiment
         self.order_by = []
         self.table.sort = None
         self.reload(keep_total=True)
-
-    def on_paged_table_header_clicked(self, event: RunsTable.HeaderClicked) -> None:
-        self._sort_by(event.column)
 
     # -- columns -----------------------------------------------------------------
     def action_columns(self) -> None:
@@ -678,10 +558,6 @@ ctrl+t shows the traces (MLflow 3's records of LLM requests) of these experiment
             self.reload()
         else:
             self.action_back()
-
-    def action_back(self) -> None:
-        if len(self.app.screen_stack) > 2:
-            self.app.pop_screen()
 
     # -- open --------------------------------------------------------------------
     def action_enter(self) -> None:

@@ -2,28 +2,25 @@
 of LLM application requests, page by page, filtered and sorted by the store with
 MLflow's trace search syntax.
 
-The screen follows the runs screen: a :class:`~mltui.views.run_pages.PageBook`
-per query, pages fetched in workers as lines come into view, a total that may
-arrive late from a store that cannot count (a tracking server). ``enter`` opens
-the trace (``screens/trace.py``).
+The screen pages as the runs screen does (``screens/paged.py``): a
+:class:`~mltui.views.run_pages.PageBook` per query, pages fetched in workers as
+lines come into view, a total that may arrive late from a store that cannot count
+(a tracking server). ``enter`` opens the trace (``screens/trace.py``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import partial
 
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Static
 
 from ..background import run_blocking
-from ..store.errors import InvalidSearch
 from ..store.search.trace_filters import parse_trace_filter
 from ..store.trace_entities import TraceInfo, TraceQuery
-from ..textfmt import count_of, safe_text
-from ..views.run_pages import PageBook
+from ..textfmt import count_of
 from ..views.trace_pages import (
     LoadedTraces,
     Refused,
@@ -36,13 +33,13 @@ from ..views.trace_pages import (
     trace_query,
     whole_value,
 )
-from ..widgets.filter_bar import FilterBar
 from ..widgets.footer import KeysFooter
 from ..widgets.status_bar import StatusBar
 from ..widgets.trace_filter_bar import TraceFilterBar
 from ..widgets.traces_table import TracesTable
 from .base import MltuiScreen
 from .clipboard import copy_text
+from .paged import MltuiPagedScreen
 
 
 def open_traces(
@@ -68,7 +65,7 @@ def open_traces(
     run_blocking(screen, any_traces, screen.store, query, done=answered, group="has-traces")
 
 
-class TracesScreen(MltuiScreen):
+class TracesScreen(MltuiPagedScreen[LoadedTraces]):
     """Traces table for ``experiment_ids``; only those made under ``run_id`` when given."""
 
     BINDINGS = [
@@ -103,11 +100,7 @@ enter opens the trace (its spans as a waterfall), w shows the focused cell
 whole, y copies the trace id, r reads the traces again.
 """
 
-    DEFAULT_CSS = """
-    TracesScreen > #load-error { display: none; color: $error; padding: 1 2; height: auto; }
-    TracesScreen.-failed > #load-error { display: block; }
-    TracesScreen.-failed > TracesTable { display: none; }
-    """
+    NOUN = "traces"
 
     def __init__(self, experiment_ids: Sequence[str], run_id: str | None = None, *,
                  names: Sequence[str] = (), run_name: str | None = None):
@@ -117,20 +110,10 @@ whole, y copies the trace id, r reads the traces again.
         self.run_name = run_name
         self.names = list(names)
         """Experiment names for the header (read from the store when not given)."""
-        settings = self.mltui.settings
-        self.rows = TraceRows(page_size=settings.page_size)
-        self.book = PageBook(settings.page_size)
-        """Which pages of the current query were asked for, and the total."""
-        self.filter_text = ""
+        self.rows: TraceRows = TraceRows(page_size=self.mltui.settings.page_size)
         self.sort = SortState()
-        self.error: str | None = None
         self._good_filter = ""
         """The last filter the store answered: where a refused one goes back to."""
-        self._restore: tuple[int, int] | None = None
-
-    @property
-    def total(self) -> int | None:
-        return self.book.total
 
     @property
     def traces_query(self) -> TraceQuery:
@@ -195,61 +178,37 @@ whole, y copies the trace id, r reads the traces again.
             ("load failed: r retries", "bold red", 10) if self.error else None,
         )
 
-    # -- loading -----------------------------------------------------------------
-    def reload(self, keep_total: bool = False, keep_cursor: bool = False) -> None:
-        """Start over: a new filter or order (``keep_total`` when only the order
-        changed), or the same query read again (``keep_cursor``: r)."""
-        self.book.restart(keep_total)
-        self.error = None
-        self.remove_class("-failed")
-        table = self.table
-        self._restore = (table.cursor, table.cursor - int(table.scroll_y)) if keep_cursor \
-            else None
+    # -- loading (screens/paged.py pages; these say what a page of traces is) -----
+    def _reset_rows(self) -> None:
         self.rows.reset(self.book.total or 0)
-        table.forget_requests()
-        table.sort = (self.sort.column, self.sort.ascending) if self.sort.column else None
-        table.data_changed()
-        if not keep_cursor:
-            table.move_cursor(0)  # a new query starts at its first row
-        self.update_status()
-        self.book.start(0)
-        self._fetch_page(0, first=True)
+        self.table.sort = (self.sort.column, self.sort.ascending) if self.sort.column else None
 
-    def _fetch_page(self, page: int, first: bool = False) -> None:
-        """Load ``page`` in a worker (the book already counts it as in flight); the
-        first page is counted where the store can count."""
-        gen = self.book.generation
-        run_blocking(
-            self,
-            partial(load_trace_page, count=first), self.store, self.traces_query, page,
-            self.book.size,
-            done=lambda result: self._page_loaded(gen, first, result),
-            failed=lambda message: self._page_failed(gen, page, first, message),
-            group=f"traces-{gen}-{page}",
-            exclusive=False,
-        )
+    def _page_loader(self, page: int, first: bool) -> Callable[[], LoadedTraces | Refused]:
+        return partial(load_trace_page, self.store, self.traces_query, page, self.book.size,
+                       count=first)
+
+    def _counter(self) -> Callable[[], int]:
+        return partial(count_trace_rows, self.store, self.traces_query)
+
+    def _set_total(self, total: int) -> None:
+        self.rows.total = total
+
+    def _pages_shown(self, first_line: int, last_line: int) -> set[int]:
+        return self.rows.pages_needed(first_line, last_line)
 
     def _page_loaded(self, gen: int, first: bool, result: LoadedTraces | Refused) -> None:
-        book = self.book
-        if not book.current(gen):
-            return
         if isinstance(result, Refused):
-            self._refused(result.message)
+            if self.book.current(gen):
+                self._refused(result.message)
             return
-        book.done(result.page)
+        super()._page_loaded(gen, first, result)
+
+    def _page_arriving(self, page: LoadedTraces, first: bool) -> None:
         if first:
             self._good_filter = self.filter_text
-            if book.first_arrived(result):
-                self._count_in_background(gen)
-            self.mltui.show_store_warning()
-        else:
-            book.later_arrived(result)
-        self.rows.total = book.total or 0
-        self.rows.set_page(result.page, result.traces)
-        self.table.page_arrived(result.page)
-        self._restore_cursor()
-        self.update_status()
-        self._drain_queue()
+
+    def _keep_page(self, page: LoadedTraces, first: bool) -> None:
+        self.rows.set_page(page.page, page.traces)
 
     def _refused(self, message: str) -> None:
         """The store cannot answer this filter (its grammar is fine, the backend is
@@ -262,87 +221,12 @@ whole, y copies the trace id, r reads the traces again.
         self.filter_text = self._good_filter
         self.reload()
 
-    def _restore_cursor(self) -> None:
-        """Back to the row the cursor was on before r, once the table knows how long
-        it is."""
-        if self._restore is None or not self.book.total_known:
-            return
-        line, offset = self._restore
-        self._restore = None
-        if line:
-            self.table.move_cursor(line, keep_offset=offset)
-
-    def _count_in_background(self, gen: int) -> None:
-        """Stores without counts (REST) get the total from a slower walk, so the
-        scrollbar and G know the real end."""
-        def counted(n: int) -> None:
-            if self.book.current(gen):
-                self.book.counted(n)
-                self.rows.total = n
-                self.table.data_changed()
-                self._restore_cursor()
-                self.update_status()
-
-        run_blocking(self, count_trace_rows, self.store, self.traces_query, done=counted,
-                     failed=lambda _m: None, group="traces-count")
-
-    def _page_failed(self, gen: int, page: int, first: bool, message: str) -> None:
-        if not self.book.current(gen):
-            return
-        self.book.done(page)
-        # the page stays "requested": drawing must not hammer a store that is down
-        self.error = message
-        if first:
-            self.query_one("#load-error", Static).update(Text.assemble(
-                ("Cannot load the traces\n\n", "bold"), safe_text(message), "\n\n",
-                ("r retries   escape goes back", "dim")))
-            self.add_class("-failed")
-        else:
-            self.notify(f"{message} (r retries)", severity="error", timeout=8)
-        self.update_status()
-        self._drain_queue()
-
-    def on_paged_table_page_needed(self, event: TracesTable.PageNeeded) -> None:
-        if self.book.request(event.page, self.rows.has_page(event.page)):
-            self._fetch_page(event.page)
-
-    def _drain_queue(self) -> None:
-        table = self.table
-        first = int(table.scroll_y)
-        wanted = self.rows.pages_needed(first, first + table.body_height)
-        fetch, dropped = self.book.next_pages(wanted, set(self.rows.pages))
-        for page in dropped:
-            table.forget_request(page)  # scrolled away: drawing it again asks again
-        for page in fetch:
-            self._fetch_page(page)
-
     def action_reload(self) -> None:
         self.reload(keep_cursor=True)
 
-    # -- filter ------------------------------------------------------------------
-    def action_filter(self) -> None:
-        bar = self.query_one(TraceFilterBar)
-        bar.open(self.filter_text)
-        bar.show_hint(self.filter_text)
-
-    def on_filter_bar_submitted(self, event: FilterBar.Submitted) -> None:
-        text = event.text.strip()
-        bar = self.query_one(TraceFilterBar)
-        try:
-            parse_trace_filter(text)
-        except InvalidSearch as exc:
-            # the rows on screen stay; the line under the input points at the mistake
-            bar.show_error(str(exc), exc.position, text)
-            return
-        bar.clear_error()
-        bar.remove_class("visible")
-        self.table.focus()
-        if text != self.filter_text:
-            self.filter_text = text
-            self.reload()
-
-    def on_filter_bar_closed(self, _event: FilterBar.Closed) -> None:
-        self.table.focus()
+    # -- filter (the bar and its keys: screens/paged.py) ---------------------------
+    def _check_filter(self, text: str) -> None:
+        parse_trace_filter(text)
 
     # -- sort --------------------------------------------------------------------
     def _sort_by(self, column: TraceColumn) -> None:
@@ -358,9 +242,6 @@ whole, y copies the trace id, r reads the traces again.
     def action_clear_sort(self) -> None:
         self.sort.reset()
         self.reload(keep_total=True)
-
-    def on_paged_table_header_clicked(self, event: TracesTable.HeaderClicked) -> None:
-        self._sort_by(event.column)
 
     # -- open, values, back ------------------------------------------------------
     def action_open(self) -> None:
@@ -401,7 +282,3 @@ whole, y copies the trace id, r reads the traces again.
             self.reload()
         else:
             self.action_back()
-
-    def action_back(self) -> None:
-        if len(self.app.screen_stack) > 2:
-            self.app.pop_screen()
