@@ -119,6 +119,22 @@ def check_expected(current, expected, what: str) -> None:
         )
 
 
+def check_alias_target(alias: str, current: int | None, expected: object) -> None:
+    """Refuse to point ``alias`` elsewhere when it no longer points where the user
+    saw it (``expected``: a version, None for no alias), saying where it points now."""
+    if expected is not ANY and current != expected:
+        now = "nothing" if current is None else f"v{current}"
+        raise ConflictError(
+            f"Alias @{alias} now points to {now} (changed since shown); nothing was written"
+        )
+
+
+def check_alias_unchanged(alias: str, current: int | None, expected: object) -> None:
+    """Refuse to delete ``alias`` when it moved since the user saw it."""
+    if expected is not ANY and current != expected:
+        raise ConflictError(f"Alias @{alias} changed since it was shown; nothing was written")
+
+
 # -- registered model names (``mlflow/utils/validation.py``) ----------------------------------
 
 PROMPTS_NOT_MODELS = "Prompts cannot be registered as models."

@@ -39,13 +39,15 @@ from collections.abc import Callable
 from typing import Any
 
 from ..entities import PROMPT_TAG, ModelVersion, RegisteredModel
-from ..errors import ConflictError, InvalidValue, ResourceNotFound, StoreError
+from ..errors import InvalidValue, ResourceNotFound, StoreError
 from ..registry_rules import (
     ANY,
     DELETED_STAGE,
     ModelSource,
     already_exists,
     check_alias,
+    check_alias_target,
+    check_alias_unchanged,
     check_expected,
     check_model_name,
     check_new_name,
@@ -164,12 +166,7 @@ class RegistryWrites:
         model_dir = self._registry.model_dir(name)
         self._registry.version_dir(name, version)
         current = self._registry.alias_numbers(self._registry.aliases(model_dir)).get(alias)
-        if expected_previous is not ANY and current != expected_previous:
-            raise ConflictError(
-                f"Alias @{alias} now points to "
-                f"{'nothing' if current is None else f'v{current}'} (changed since shown); "
-                "nothing was written"
-            )
+        check_alias_target(alias, current, expected_previous)
         model_raw = read_meta_for_write(model_dir)
         write_file(os.path.join(model_dir, ALIASES, alias), str(version).encode(), model_dir)
         self._save_model_meta(model_dir, model_raw, now_ms())
@@ -179,8 +176,7 @@ class RegistryWrites:
         self._check_writable(f"deleting alias @{alias}")
         model_dir = self._registry.model_dir(name)
         current = self._registry.alias_numbers(self._registry.aliases(model_dir)).get(alias)
-        if expected_version is not ANY and current != expected_version:
-            raise ConflictError(f"Alias @{alias} changed since it was shown; nothing was written")
+        check_alias_unchanged(alias, current, expected_version)
         model_raw = read_meta_for_write(model_dir)
         if remove_file(os.path.join(model_dir, ALIASES, alias)):
             self._save_model_meta(model_dir, model_raw, now_ms())

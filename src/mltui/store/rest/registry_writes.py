@@ -24,6 +24,8 @@ from ..errors import ConflictError, InvalidValue
 from ..registry_rules import (
     ANY,
     check_alias,
+    check_alias_target,
+    check_alias_unchanged,
     check_expected,
     check_model_name,
     check_new_name,
@@ -86,12 +88,7 @@ class RegistryWrites:
         self.reads.version(name, version)
         if expected_previous is not ANY:
             current = self.reads.model_only(name).aliases.get(alias)
-            if current != expected_previous:
-                raise ConflictError(
-                    f"Alias @{alias} now points to "
-                    f"{'nothing' if current is None else f'v{current}'} (changed since shown); "
-                    "nothing was written"
-                )
+            check_alias_target(alias, current, expected_previous)
         try:
             self.client.call(
                 "POST",
@@ -105,8 +102,7 @@ class RegistryWrites:
         check_alias(alias, for_set=False)
         self.check_writable(f"deleting alias @{alias}")
         current = self.reads.model_only(name).aliases.get(alias)
-        if expected_version is not ANY and current != expected_version:
-            raise ConflictError(f"Alias @{alias} changed since it was shown; nothing was written")
+        check_alias_unchanged(alias, current, expected_version)
         if current is None:
             return  # as the SQL backend: deleting a missing alias changes nothing
         try:

@@ -29,7 +29,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from ..entities import PROMPT_TAG, ModelVersion, RegisteredModel
-from ..errors import ConflictError, ResourceNotFound
+from ..errors import ResourceNotFound
 from ..registry_rules import (
     ANY,
     DELETED_STAGE,
@@ -37,6 +37,8 @@ from ..registry_rules import (
     ModelSource,
     already_exists,
     check_alias,
+    check_alias_target,
+    check_alias_unchanged,
     check_expected,
     check_model_name,
     check_new_name,
@@ -133,12 +135,7 @@ class RegistryWrites:
             scope = [aliases.c.name == name, aliases.c.alias == alias,
                      *self.db.scope(aliases)]
             current = conn.execute(sa.select(aliases.c.version).where(*scope)).scalar()
-            if expected_previous is not ANY and current != expected_previous:
-                raise ConflictError(
-                    f"Alias @{alias} now points to "
-                    f"{'nothing' if current is None else f'v{current}'} (changed since shown); "
-                    "nothing was written"
-                )
+            check_alias_target(alias, current, expected_previous)
             if current is None:
                 values = {"name": name, "alias": alias, "version": version}
                 if "workspace" in aliases.c:
@@ -157,10 +154,7 @@ class RegistryWrites:
                      *self.db.scope(aliases)]
             if expected_version is not ANY:
                 current = conn.execute(sa.select(aliases.c.version).where(*scope)).scalar()
-                if current != expected_version:
-                    raise ConflictError(
-                        f"Alias @{alias} changed since it was shown; nothing was written"
-                    )
+                check_alias_unchanged(alias, current, expected_version)
             conn.execute(sa.delete(aliases).where(*scope))
 
     def _model_exists(self, conn: sa.Connection, name: str) -> None:
