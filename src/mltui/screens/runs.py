@@ -136,6 +136,8 @@ ctrl+t shows the traces (MLflow 3's records of LLM requests) of these experiment
         """Why the last live refresh failed; the rows shown are those of ``last_good``."""
         self.last_good: float | None = None
         self.nested: bool | None = None
+        self._explain_flat = False
+        """t asked for the tree: say so if no run turns out to have a parent."""
         self._timer: Timer | None = None
         self._columns_from_state = False
         self.refreshes = 0
@@ -298,6 +300,10 @@ ctrl+t shows the traces (MLflow 3's records of LLM requests) of these experiment
             self.stale, self.last_good = None, time.time()
             if self.run_keys is None:
                 self._load_keys()
+        if first and self._explain_flat and page.nested is not None:
+            self._explain_flat = False
+            if not page.nested:
+                self.notify("No run here has a parent run: the tree is the flat list")
         if page.nested is not None and self.nested is None:
             # before the count starts: a flat experiment is counted flat
             self.nested = page.nested
@@ -472,8 +478,14 @@ ctrl+t shows the traces (MLflow 3's records of LLM requests) of these experiment
     # -- tree --------------------------------------------------------------------
     def action_toggle_tree(self) -> None:
         self.tree_mode = not self.tree_mode
-        if self.filter_text and self.tree_mode:
+        # t must never look like it did nothing: say why the list stays flat
+        if self.tree_mode and self.filter_text:
             self.notify("Tree view applies when no filter is set; showing a flat list")
+        elif self.tree_mode and self.view != ViewType.ACTIVE:
+            self.notify("Tree view applies to active runs; deleted and all runs are a flat list")
+        elif self.tree_mode:
+            # whether any run has a parent is known once the tree's first page is read
+            self._explain_flat = True
         self.reload()
 
     def action_toggle_expand(self) -> None:
