@@ -44,3 +44,12 @@ class MltuiModal(ModalScreen[ResultType]):
     @property
     def mltui(self) -> MltuiApp:
         return cast("MltuiApp", self.app)
+
+
+if TYPE_CHECKING:
+    ScreenMixin = MltuiScreen
+else:
+    ScreenMixin = object
+"""The base of a mixin of screen methods (``detail.DetailTabs``, ``charts.ChartsTab``):
+an ``MltuiScreen`` to the type checker, nothing at run time, so the mixin is no
+screen of its own and the screen that uses it says which screen it is."""

@@ -34,19 +34,9 @@ from ..widgets.vim_table import VimTable
 from .artifact_browser import ArtifactBrowser
 from .base import MltuiScreen
 from .clipboard import copy_text
+from .detail import DetailTabs, add_field, key_value_at, key_value_rows, metric_at
 
 STATUS_STYLE = {"READY": "green", "FAILED": "red", "PENDING": "yellow"}
-
-
-def fill_table(table: DataTable, headers: tuple[str, ...], rows: list[tuple]) -> None:
-    """Replace the rows, keeping the cursor where it was (a reload)."""
-    row = table.cursor_row
-    table.clear(columns=True)
-    table.add_columns(*headers)
-    for cells in rows:
-        table.add_row(*cells)
-    if rows:
-        table.move_cursor(row=min(max(row, 0), len(rows) - 1))
 
 
 class LoggedModelsScreen(MltuiScreen):
@@ -85,8 +75,8 @@ its id.
         return self.listing.models if self.listing else []
 
     @property
-    def table(self) -> DataTable:
-        return self.query_one("#logged-models", DataTable)
+    def table(self) -> VimTable:
+        return self.query_one("#logged-models", VimTable)
 
     def compose(self) -> ComposeResult:
         yield StatusBar()
@@ -128,8 +118,8 @@ its id.
                 Text(truncate(safe_text(m.model_type), 16)),
                 Text(truncate(safe_text(tags), 30)),
             ))
-        fill_table(self.table, ("Name", "Model id", "Status", "Created", "Source run",
-                                "Params", "Metrics", "Type", "Tags"), rows)
+        self.table.fill(("Name", "Model id", "Status", "Created", "Source run", "Params",
+                         "Metrics", "Type", "Tags"), rows)
         whose = "this run" if self.run is not None else "this experiment"
         self.query_one("#logged-models-empty", Static).update(
             "" if rows else Text(f"No logged models in {whose}", style="dim"))
@@ -180,8 +170,11 @@ TABLES = {"tab-lm-params": "lm-params", "tab-lm-metrics": "lm-metrics",
           "tab-lm-tags": "lm-tags"}
 
 
-class LoggedModelScreen(MltuiScreen):
+class LoggedModelScreen(DetailTabs, MltuiScreen):
     """One logged model: what it is, its params, metrics, tags and files."""
+
+    TABS = TABS
+    TABLES = TABLES
 
     BINDINGS = [
         Binding("escape,backspace", "back", "Back", id="logged_model.back"),
@@ -283,31 +276,27 @@ under the cursor whole. y copies the model id, o opens the source run.
             info.append(f"  created {format_timestamp(m.creation_time)} "
                         f"({format_relative(m.creation_time)})", style="dim")
         info.append("\n")
-        _field(info, "model id", m.model_id)
-        _field(info, "uri", f"models:/{m.model_id}")
+        add_field(info, "model id", m.model_id)
+        add_field(info, "uri", f"models:/{m.model_id}")
         experiment = (f"{detail.experiment_name} ({m.experiment_id})"
                       if detail.experiment_name else m.experiment_id)
-        _field(info, "experiment", experiment)
+        add_field(info, "experiment", experiment)
         info.append("\n")
         if m.source_run_id:
-            _field(info, "source run", f"{detail.run_name or '?'} ({m.source_run_id})")
+            add_field(info, "source run", f"{detail.run_name or '?'} ({m.source_run_id})")
             info.append(" (o)", style="dim")
         else:
-            _field(info, "source run", "none")
+            add_field(info, "source run", "none")
         info.append("\n")
-        _field(info, "files", m.artifact_location)
+        add_field(info, "files", m.artifact_location)
         self.query_one("#lm-info", Static).update(info)
-        fill_table(self.query_one("#lm-params", DataTable), ("Param", "Value"),
-                   [(Text(safe_text(k)), Text(safe_text(v)[:500]))
-                    for k, v in sorted(m.params.items())])
-        fill_table(self.query_one("#lm-metrics", DataTable),
-                   ("Metric", "Value", "Step", "Logged"),
-                   [(Text(safe_text(x.key)), Text(format_number(x.value), justify="right"),
-                     Text(str(x.step), justify="right"), format_timestamp(x.timestamp))
-                    for x in sorted_metrics(m)])
-        fill_table(self.query_one("#lm-tags", DataTable), ("Tag", "Value"),
-                   [(Text(safe_text(k)), Text(safe_text(v)[:500]))
-                    for k, v in sorted(m.tags.items())])
+        self.query_one("#lm-params", VimTable).fill(("Param", "Value"), key_value_rows(m.params))
+        self.query_one("#lm-metrics", VimTable).fill(
+            ("Metric", "Value", "Step", "Logged"),
+            [(Text(safe_text(x.key)), Text(format_number(x.value), justify="right"),
+              Text(str(x.step), justify="right"), format_timestamp(x.timestamp))
+             for x in sorted_metrics(m)])
+        self.query_one("#lm-tags", VimTable).fill(("Tag", "Value"), key_value_rows(m.tags))
 
     def _status(self) -> None:
         m = self.model
@@ -333,52 +322,20 @@ under the cursor whole. y copies the model id, o opens the source run.
             browsers.first().artifact_tree.focus()
         self.refresh_bindings()
 
-    def action_tab(self, index: int) -> None:
-        self.query_one(TabbedContent).active = TABS[index]
-        self._focus_tab()
-
-    def action_next_tab(self, step: int) -> None:
-        tabs = self.query_one(TabbedContent)
-        tabs.active = TABS[(TABS.index(tabs.active) + step) % len(TABS)]
-        self._focus_tab()
-
-    def _focus_tab(self) -> None:
-        active = self.query_one(TabbedContent).active
-        if active in TABLES:
-            self.query_one(f"#{TABLES[active]}", DataTable).focus()
-        else:
-            for browser in self.query(ArtifactBrowser):
-                browser.artifact_tree.focus()
+    def _focus_other_tab(self, active: str) -> None:
+        for browser in self.query(ArtifactBrowser):
+            browser.artifact_tree.focus()
 
     # -- keys -----------------------------------------------------------------------------
-    def _current_value(self) -> tuple[str, str] | None:
+    def _row_value(self, table_id: str, row: int) -> tuple[str, str] | None:
         m = self.model
-        active = self.query_one(TabbedContent).active
-        if m is None or active not in TABLES:
+        if m is None:
             return None
-        row = self.query_one(f"#{TABLES[active]}", DataTable).cursor_row
-        if active == TABS[1]:
-            metrics = sorted_metrics(m)
-            if 0 <= row < len(metrics):
-                x = metrics[row]
-                return (f"metric {x.key} (step {x.step})", repr(x.value))
-            return None
-        items = sorted((m.params if active == TABS[0] else m.tags).items())
-        if 0 <= row < len(items):
-            key, value = items[row]
-            return (f"{'param' if active == TABS[0] else 'tag'} {key}", value)
-        return None
-
-    def action_view_value(self) -> None:
-        from .value_viewer import ValueViewer
-
-        found = self._current_value()
-        if found is not None:
-            self.app.push_screen(ValueViewer(*found))
-
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        event.stop()
-        self.action_view_value()
+        if table_id == "lm-metrics":
+            return metric_at([(x.key, x) for x in sorted_metrics(m)], row)
+        if table_id == "lm-params":
+            return key_value_at("param", m.params, row)
+        return key_value_at("tag", m.tags, row)
 
     def action_copy_id(self) -> None:
         copy_text(self, self.model_id, "logged model id")
@@ -399,11 +356,3 @@ under the cursor whole. y copies the model id, o opens the source run.
 
     def action_back(self) -> None:
         self.app.pop_screen()
-
-
-def _field(info: Text, label: str, value: str | None) -> None:
-    if value:
-        if info.plain and not info.plain.endswith("\n"):
-            info.append("  ")
-        info.append(f"{label} ", style="dim")
-        info.append(safe_text(value))

@@ -37,13 +37,14 @@ from ..widgets.vim_table import VimTable
 from .artifact_browser import ArtifactBrowser
 from .base import MltuiScreen
 from .charts import ChartScreen, read_charts
+from .detail import DetailTabs, add_field, key_value_at, key_value_rows, metric_at
 from .theme_styles import status_style as status_style_of
 
 TABS = ("tab-metrics", "tab-charts", "tab-params", "tab-tags", "tab-io", "tab-artifacts")
 CHART_ACTIONS = {"charts_filter", "charts_x", "charts_smoothing", "charts_log"}
 
 
-class RunScreen(MltuiScreen):
+class RunScreen(DetailTabs, MltuiScreen):
     BINDINGS = [
         Binding("escape,backspace", "back", "Back", id="run.back"),
         Binding("enter", "view_value", "Whole value", id="run.value"),
@@ -102,6 +103,9 @@ active (MLflow 3 links them through the trace metadata mlflow.sourceRun).
                           border-bottom: solid $panel; }
     RunScreen #run-note.-empty { display: none; }
     """
+
+    TABS = TABS
+    TABLES = {"tab-metrics": "metrics", "tab-params": "params", "tab-tags": "tags"}
 
     def __init__(self, run: Run):
         super().__init__()
@@ -234,12 +238,12 @@ active (MLflow 3 links them through the trace metadata mlflow.sourceRun).
                         f"({format_age(run.start_time)})", style="dim")
         info.append("\n")
         experiment = view.experiment_name if view else ""
-        self._field(info, "experiment", f"{experiment} ({run.experiment_id})" if experiment
-                    else run.experiment_id)
-        self._field(info, "user", run.user_id)
-        self._field(info, "source", run.source)
+        add_field(info, "experiment", f"{experiment} ({run.experiment_id})" if experiment
+                  else run.experiment_id)
+        add_field(info, "user", run.user_id)
+        add_field(info, "source", run.source)
         info.append("\n")
-        self._field(info, "run id", run.run_id)
+        add_field(info, "run id", run.run_id)
         if run.parent_run_id:
             name = (view.parent_name if view else "") or run.parent_run_id
             info.append("  parent ", style="dim")
@@ -248,7 +252,7 @@ active (MLflow 3 links them through the trace metadata mlflow.sourceRun).
                                                      meta={"@click": "screen.open_parent"}))
             info.append(" (P)", style="dim")
         info.append("\n")
-        self._field(info, "artifacts", run.artifact_uri)
+        add_field(info, "artifacts", run.artifact_uri)
         self.query_one("#run-info", Static).update(info)
         note = run.tags.get(NOTE_TAG, "")
         if note != self._note_shown:
@@ -256,14 +260,6 @@ active (MLflow 3 links them through the trace metadata mlflow.sourceRun).
             self._note_shown = note
             self.query_one("#note", Markdown).update(safe_multiline(note))
             self.query_one("#run-note").set_class(not note, "-empty")
-
-    @staticmethod
-    def _field(info: Text, label: str, value: str | None) -> None:
-        if value:
-            if info.plain and not info.plain.endswith("\n"):
-                info.append("  ")
-            info.append(f"{label} ", style="dim")
-            info.append(safe_text(value))
 
     def _loaded(self, view: RunView) -> None:
         self.reading = False
@@ -277,12 +273,8 @@ active (MLflow 3 links them through the trace metadata mlflow.sourceRun).
         self._read_summaries()
         if self._charts is not None and self._on_charts():
             read_charts(self, [run], self._charts.keys, self._chart_read)
-        self._fill(self.query_one("#params", DataTable), ("Param", "Value"),
-                   [(Text(safe_text(k)), Text(safe_text(v)[:500]))
-                    for k, v in sorted(run.params.items())])
-        self._fill(self.query_one("#tags", DataTable), ("Tag", "Value"),
-                   [(Text(safe_text(k)), Text(safe_text(v)[:500]))
-                    for k, v in sorted(run.tags.items())])
+        self.query_one("#params", VimTable).fill(("Param", "Value"), key_value_rows(run.params))
+        self.query_one("#tags", VimTable).fill(("Tag", "Value"), key_value_rows(run.tags))
         detail = view.detail
         io = Text()
         capabilities = self.store.capabilities
@@ -316,8 +308,8 @@ active (MLflow 3 links them through the trace metadata mlflow.sourceRun).
                 Text(summary.trend if summary else "", style="cyan"),
                 str(m.step), format_timestamp(m.timestamp),
             ))
-        self._fill(self.query_one("#metrics", DataTable),
-                   ("Metric", "Value", "Min", "Max", "History", "Step", "Logged"), rows)
+        self.query_one("#metrics", VimTable).fill(
+            ("Metric", "Value", "Min", "Max", "History", "Step", "Logged"), rows)
 
     def _read_summaries(self) -> None:
         run_id, keys, store = self.run.run_id, sorted(self.run.metrics), self.store
@@ -420,50 +412,13 @@ active (MLflow 3 links them through the trace metadata mlflow.sourceRun).
         self.app.push_screen(ChartScreen([self.run], keys, event.chart.key,
                                          self.chart_settings))
 
-    @staticmethod
-    def _fill(table: DataTable, headers: tuple[str, ...], rows: list[tuple]) -> None:
-        """Replace the rows, keeping the cursor where it was (a live refresh)."""
-        row = table.cursor_row
-        table.clear(columns=True)
-        table.add_columns(*headers)
-        for cells in rows:
-            table.add_row(*cells)
-        if rows:
-            table.move_cursor(row=min(max(row, 0), len(rows) - 1))
-
     # -- keys ---------------------------------------------------------------------
-    def _current_value(self) -> tuple[str, str] | None:
-        """(title, whole value) of the row under the cursor in the active tab."""
+    def _row_value(self, table_id: str, row: int) -> tuple[str, str] | None:
         run = self.run
-        active = self.query_one(TabbedContent).active
-        table_id = {"tab-metrics": "metrics", "tab-params": "params",
-                    "tab-tags": "tags"}.get(active)
-        if table_id is None:
-            return None
-        table = self.query_one(f"#{table_id}", DataTable)
-        row = table.cursor_row
         if table_id == "metrics":
-            keys = sorted(run.metrics)
-            if 0 <= row < len(keys):
-                m = run.metrics[keys[row]]
-                return (f"metric {keys[row]} (step {m.step})", repr(m.value))
-            return None
-        items = sorted((run.params if table_id == "params" else run.tags).items())
-        if 0 <= row < len(items):
-            key, value = items[row]
-            return (f"{table_id[:-1]} {key}", value)
-        return None
-
-    def action_view_value(self) -> None:
-        from .value_viewer import ValueViewer
-
-        found = self._current_value()
-        if found is not None:
-            self.app.push_screen(ValueViewer(*found))
-
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        event.stop()  # enter in a table: the table saw it first
-        self.action_view_value()
+            return metric_at(sorted(run.metrics.items()), row)
+        return key_value_at(table_id[:-1], run.params if table_id == "params" else run.tags,
+                            row)
 
     def action_copy_id(self) -> None:
         from .clipboard import copy_text
@@ -494,22 +449,8 @@ active (MLflow 3 links them through the trace metadata mlflow.sourceRun).
 
         run_blocking(self, self.store.get_run, parent, done=opened, group="open-parent")
 
-    def action_tab(self, index: int) -> None:
-        self.query_one(TabbedContent).active = TABS[index]
-        self._focus_tab()
-
-    def action_next_tab(self, step: int) -> None:
-        tabs = self.query_one(TabbedContent)
-        tabs.active = TABS[(TABS.index(tabs.active) + step) % len(TABS)]
-        self._focus_tab()
-
-    def _focus_tab(self) -> None:
-        active = self.query_one(TabbedContent).active
-        table_id = {"tab-metrics": "metrics", "tab-params": "params",
-                    "tab-tags": "tags"}.get(active)
-        if table_id:
-            self.query_one(f"#{table_id}", DataTable).focus()
-        elif active == "tab-charts" and self._charts is not None:
+    def _focus_other_tab(self, active: str) -> None:
+        if active == "tab-charts" and self._charts is not None:
             self._charts.focus_first()
         elif active == "tab-artifacts":
             for browser in self.query(ArtifactBrowser):

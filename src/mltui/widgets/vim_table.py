@@ -17,6 +17,17 @@ class VimTable(DataTable):
         Binding("ctrl+u", "half_page(-1)", "Half page up", show=False, id="table.half_page_up"),
     ]
 
+    def fill(self, headers: tuple[str, ...], rows: list[tuple]) -> None:
+        """Replace the columns and rows, keeping the cursor where it was (a reload,
+        a live refresh)."""
+        row = self.cursor_row
+        self.clear(columns=True)
+        self.add_columns(*headers)
+        for cells in rows:
+            self.add_row(*cells)
+        if rows:
+            self.move_cursor(row=min(max(row, 0), len(rows) - 1))
+
     def on_mount(self) -> None:
         # DataTable may draw new rows before it measures them and then keep those
         # lines cached (names cut to the header's width): redraw once sized.
