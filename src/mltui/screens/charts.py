@@ -40,7 +40,7 @@ from ..views.charts import (
 from ..widgets.footer import KeysFooter
 from ..widgets.metric_chart import ChartGrid, ChartPanel, MetricChart
 from ..widgets.status_bar import StatusBar
-from .base import MltuiScreen
+from .base import MltuiScreen, ScreenMixin
 
 LIVE_STATUSES = ("RUNNING", "SCHEDULED")
 INTERIM_AFTER = 0.3
@@ -360,6 +360,43 @@ def read_charts(screen: MltuiScreen, runs: Sequence[Run], keys: Sequence[str],
 
     screen.run_worker(read, thread=True, exclusive=True, group="charts-read",
                       exit_on_error=False)
+
+
+CHART_ACTIONS = {"charts_filter", "charts_x", "charts_smoothing", "charts_log"}
+"""The keys of a :class:`ChartsTab`: a screen offers them while the tab shows."""
+
+
+class ChartsTab(ScreenMixin):
+    """The Charts tab of the run and the compare screens: its :class:`ChartPanel`
+    (mounted when the tab is first shown), / filtering it, x, s and L restyling
+    every chart. The screen keeps ``chart_settings`` (a chart opened full size
+    starts with them) and reads the series (:func:`read_charts`)."""
+
+    chart_settings: ChartSettings
+
+    @property
+    def _charts(self) -> ChartPanel | None:
+        """The tab's panel; None until the tab was first shown."""
+        found = self.query(ChartPanel)
+        return found.first() if found else None
+
+    def _restyle_charts(self, settings: ChartSettings) -> None:
+        self.chart_settings = settings
+        if self._charts is not None:
+            self._charts.set_settings(settings)
+
+    def action_charts_filter(self) -> None:
+        if self._charts is not None:
+            self._charts.open_filter()
+
+    def action_charts_x(self) -> None:
+        self._restyle_charts(self.chart_settings.next_x())
+
+    def action_charts_smoothing(self) -> None:
+        self._restyle_charts(self.chart_settings.next_smoothing())
+
+    def action_charts_log(self) -> None:
+        self._restyle_charts(self.chart_settings.toggled_log())
 
 
 class ChartsScreen(MltuiScreen[None]):

@@ -58,12 +58,11 @@ from ..widgets.plot_view import PlotView
 from ..widgets.status_bar import StatusBar
 from . import edits
 from .base import MltuiScreen
-from .charts import ChartScreen, legend, read_charts
+from .charts import CHART_ACTIONS, ChartScreen, ChartsTab, legend, read_charts
 
 TABS = ("tab-table", "tab-charts", "tab-scatter", "tab-parallel")
 TABLE_ACTIONS = {"toggle_diff", "cycle_mode", "flip_best", "view_value", "copy_md", "copy_csv",
                  "column"}
-CHART_ACTIONS = {"charts_filter", "charts_x", "charts_smoothing", "charts_log"}
 PLOT_ACTIONS = {"pick_x", "pick_y", "toggle_all"}
 CELL_WIDTH = 28
 KEY_WIDTH = 44
@@ -71,7 +70,7 @@ PARALLEL_AXES = 6
 EXTENSIONS = {".md": "md", ".markdown": "md", ".csv": "csv", ".json": "json"}
 
 
-class CompareScreen(MltuiScreen[None]):
+class CompareScreen(ChartsTab, MltuiScreen[None]):
     BINDINGS = [
         Binding("escape,backspace", "back", "Back", id="compare.back"),
         Binding("d", "toggle_diff", "Only differences", id="compare.diff"),
@@ -377,11 +376,6 @@ metric (y), coloured by the metric; a over every matching run (up to 1,000).
         self.refresh_bindings()
 
     # -- charts tab ---------------------------------------------------------------------
-    @property
-    def _charts(self) -> ChartPanel | None:
-        found = self.query(ChartPanel)
-        return found.first() if found else None
-
     async def _show_charts(self) -> None:
         panel = self._charts
         if panel is None:
@@ -406,24 +400,6 @@ metric (y), coloured by the metric; a over every matching run (up to 1,000).
                 text.append(f"   (the first {MAX_CHART_RUNS} of {len(self.runs)} runs)",
                             style="dim")
             panel.set_legend(text)
-
-    def _restyle_charts(self, settings: ChartSettings) -> None:
-        self.chart_settings = settings
-        if self._charts is not None:
-            self._charts.set_settings(settings)
-
-    def action_charts_filter(self) -> None:
-        if self._charts is not None:
-            self._charts.open_filter()
-
-    def action_charts_x(self) -> None:
-        self._restyle_charts(self.chart_settings.next_x())
-
-    def action_charts_smoothing(self) -> None:
-        self._restyle_charts(self.chart_settings.next_smoothing())
-
-    def action_charts_log(self) -> None:
-        self._restyle_charts(self.chart_settings.toggled_log())
 
     def on_metric_chart_activated(self, event: MetricChart.Activated) -> None:
         panel = self._charts

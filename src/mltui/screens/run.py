@@ -36,15 +36,14 @@ from ..widgets.status_bar import StatusBar
 from ..widgets.vim_table import VimTable
 from .artifact_browser import ArtifactBrowser
 from .base import MltuiScreen
-from .charts import ChartScreen, read_charts
+from .charts import CHART_ACTIONS, ChartScreen, ChartsTab, read_charts
 from .detail import DetailTabs, add_field, key_value_at, key_value_rows, metric_at
 from .theme_styles import status_style as status_style_of
 
 TABS = ("tab-metrics", "tab-charts", "tab-params", "tab-tags", "tab-io", "tab-artifacts")
-CHART_ACTIONS = {"charts_filter", "charts_x", "charts_smoothing", "charts_log"}
 
 
-class RunScreen(DetailTabs, MltuiScreen):
+class RunScreen(DetailTabs, ChartsTab, MltuiScreen):
     BINDINGS = [
         Binding("escape,backspace", "back", "Back", id="run.back"),
         Binding("enter", "view_value", "Whole value", id="run.value"),
@@ -324,11 +323,6 @@ active (MLflow 3 links them through the trace metadata mlflow.sourceRun).
         run_blocking(self, read, done=done, failed=lambda _m: None, group="run-summaries")
 
     # -- charts tab ---------------------------------------------------------------------
-    @property
-    def _charts(self) -> ChartPanel | None:
-        found = self.query(ChartPanel)
-        return found.first() if found else None
-
     def _on_charts(self) -> bool:
         return self.query_one(TabbedContent).active == "tab-charts"
 
@@ -388,24 +382,6 @@ active (MLflow 3 links them through the trace metadata mlflow.sourceRun).
         if action in CHART_ACTIONS:
             return self._on_charts()
         return super().check_action(action, parameters)
-
-    def action_charts_filter(self) -> None:
-        if self._charts is not None:
-            self._charts.open_filter()
-
-    def _restyle_charts(self, settings: ChartSettings) -> None:
-        self.chart_settings = settings
-        if self._charts is not None:
-            self._charts.set_settings(settings)
-
-    def action_charts_x(self) -> None:
-        self._restyle_charts(self.chart_settings.next_x())
-
-    def action_charts_smoothing(self) -> None:
-        self._restyle_charts(self.chart_settings.next_smoothing())
-
-    def action_charts_log(self) -> None:
-        self._restyle_charts(self.chart_settings.toggled_log())
 
     def on_metric_chart_activated(self, event: MetricChart.Activated) -> None:
         keys = self._charts.keys if self._charts is not None else [event.chart.key]
