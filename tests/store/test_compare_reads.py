@@ -6,10 +6,11 @@ parallel coordinates).
 SQL answers both in grouped queries of its own; the file store and REST use the
 defaults of ``BaseStore``. Every answer is compared with what ``MlflowClient``
 reads from the same store: ``get_metric_history`` for the ranges, ``search_runs``
-for the values. The pages store (about 1,900 runs, ``pages_backend``) gives
-queries of a few hundred runs and more than one ``IN`` list's worth of ids; the
-builders' store, with runs added here by MlflowClient (``writable_backend``),
-gives histories of NaN, infinities and repeated steps.
+for the values. The pages store (``pages_backend``) gives queries of a few
+hundred runs, one of more than a 1,000-run search page, and more than one ``IN``
+list's worth of ids (its ``pages-many`` experiment); the builders' store, with
+runs added here by MlflowClient (``writable_backend``), gives histories of NaN,
+infinities and repeated steps.
 """
 
 from __future__ import annotations
@@ -114,14 +115,18 @@ def experiment_ids(client, *names: str) -> list[str]:
 # -- query_values over a few hundred runs ------------------------------------------------------
 
 
-@pytest.mark.parametrize(("filter_string", "view", "least"), [
-    ("", ViewType.ACTIVE, 1500),
-    ("metrics.acc > 0.8", ViewType.ACTIVE, 300),
-    ("", ViewType.DELETED, 30),
+ALL_PAGES = ("pages", "pages-b", "pages-many")
+"""More than one 1,000-run page of the searches the file store and REST make."""
+
+
+@pytest.mark.parametrize(("filter_string", "view", "least", "experiments"), [
+    ("", ViewType.ACTIVE, 1500, ALL_PAGES),
+    ("metrics.acc > 0.8", ViewType.ACTIVE, 100, ("pages", "pages-b")),
+    ("", ViewType.DELETED, 20, ("pages", "pages-b")),
 ])
-def test_query_values_are_mlflows(pages_backend, filter_string, view, least):
+def test_query_values_are_mlflows(pages_backend, filter_string, view, least, experiments):
     client = pages_backend.client()
-    ids = experiment_ids(client, "pages", "pages-b")
+    ids = experiment_ids(client, *experiments)
     refs = mlflow_search(client, ids, filter_string, view)
     assert len(refs) >= least
     with pages_backend.open() as store:
@@ -153,7 +158,7 @@ def test_query_values_limit_and_no_fields(pages_backend):
 
 def test_metric_ranges_of_many_runs(pages_backend):
     client = pages_backend.client()
-    ids = experiment_ids(client, "pages")
+    ids = experiment_ids(client, "pages-many")
     # SQL asks 500 runs at a time; the others read each history (MlflowClient too)
     count = 520 if pages_backend.kind in ("sqlite", "postgresql") else 150
     run_ids = [r.info.run_id for r in mlflow_search(client, ids)][:count]

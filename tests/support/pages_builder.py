@@ -14,6 +14,13 @@ Experiment ``pages`` holds, in start-time order (newest first is MLflow's defaul
 - the parent ``orphaning-parent`` whose children stay active when it is deleted.
 
 Experiment ``pages-b`` holds ``B_RUNS`` flat runs (opened beside ``pages``).
+
+Experiment ``pages-many`` holds ``MANY`` flat runs ``many-NNNN`` (every
+``DELETED_EVERY``-th soft-deleted): more than two chunks of 500 ids and more than
+one 1,000-run page of a search, for the reads that go in chunks. It is kept apart
+so that ``pages`` stays small enough to page through quickly on every backend
+(the runs table over a tracking server scans the whole experiment for the tree);
+``pages`` still spans about 25 pages of ``PAGE_SIZE``.
 """
 
 from __future__ import annotations
@@ -23,12 +30,13 @@ import sys
 
 PAGE_SIZE = 20
 """Runs per page in the multi-page app tests: every screenful crosses a page."""
-FLAT = 1500
-PARENTS = 30
+FLAT = 400
+PARENTS = 10
 CHILDREN = 8
-DELETED_EVERY = 25
+DELETED_EVERY = 16
 RUNNING_EVERY = 97
 B_RUNS = 120
+MANY = 1150
 BASE_TIME = 1_700_000_000_000
 OPTIMIZERS = ("adam", "sgd", "rmsprop")
 
@@ -99,6 +107,13 @@ def build(uri: str, artifact_root: str) -> None:
     b = experiment("pages-b")
     for i in range(B_RUNS):
         run(b, f"b-{i:03d}", BASE_TIME + i * step + 5, i, "FINISHED")
+
+    many = experiment("pages-many")
+    for i in range(MANY):
+        status = "FAILED" if i % 11 == 3 else "FINISHED"
+        rid = run(many, f"many-{i:04d}", BASE_TIME + i * step + 7, i, status)
+        if i % DELETED_EVERY == 7:
+            client.delete_run(rid)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
-"""Comparing runs as a person does, on the pages store (about 1,900 runs, 20 a
-page): filter, mark three runs pages apart with space, C; then d, m, b, enter, y,
+"""Comparing runs as a person does, on the pages store (about 500 runs in
+``pages``, 20 a page): filter, mark three runs pages apart with space, C; then d, m, b, enter, y,
 the scatter and parallel tabs, e to a CSV file, escape back to the runs table.
 On sqlite and through a tracking server.
 

@@ -1,10 +1,11 @@
 """The runs table over many pages, as a person uses it, on every backend.
 
 The store (``pages_builder.py``, made by the real mlflow client) holds about
-1,900 runs; the app fetches 20 at a time, so every screenful crosses a page
-boundary and every reload has pages to lose. Each test presses the keys a
-person presses (filter, clear, sort, view, tree, refresh, G, delete...) and
-checks what is drawn: the run names on the first and last screens and the
+500 runs in ``pages`` (250 of them match the filter, 25 are deleted); the app
+fetches 20 at a time, so every screenful crosses a page boundary, a query spans
+from 2 to 25 pages, and every reload has pages to lose. Each test presses the
+keys a person presses (filter, clear, sort, view, tree, refresh, G, delete...)
+and checks what is drawn: the run names on the first and last screens and the
 total in the header, against what ``MlflowClient`` returns for the same query.
 """
 

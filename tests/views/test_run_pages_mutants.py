@@ -2,8 +2,9 @@
 no test for (issue 17, point 6): marking more runs than one question asks about
 (the ids go to the store 500 at a time), and ``mltui runs --max 0``.
 
-The runs are those of the pages store (``support/pages_builder.py``, made by the
-real mlflow client: about 1,800 runs), and every expectation is what
+The runs are those of the pages store's ``pages-many`` experiment
+(``support/pages_builder.py``, made by the real mlflow client: 1,150 runs), and
+every expectation is what
 ``MlflowClient`` returns for the same question.
 """
 
@@ -32,7 +33,7 @@ MARKED = 1100
 def pages():
     uri = f"sqlite:///{cached_store('pages-sqlite') / 'mlflow.db'}"
     client = MlflowClient(uri)
-    exp = client.get_experiment_by_name("pages").experiment_id
+    exp = client.get_experiment_by_name("pages-many").experiment_id
     every, token = [], None
     while True:
         page = client.search_runs([exp], "", run_view_type=MlflowViewType.ALL,
@@ -94,7 +95,7 @@ def test_exporting_over_five_hundred_marked_runs_keeps_the_querys_order(
 def test_over_a_thousand_marked_runs_scrolled_away_are_read_back_in_the_order_marked(pages):
     store, exp, every = pages
     marked = _marked(every)
-    known = store.search_runs([exp], "attributes.run_name = 'run-0000'").runs
+    known = store.search_runs([exp], "attributes.run_name = 'many-0000'").runs
     assert len(known) == 1 and known[0].run_id in marked
     found = runs_by_id(store, [exp], [*marked, "not-a-run", "x' OR '1'='1"], known)
     assert _ids(found) == marked  # none lost at a chunk's edge; unknown ids left out
