@@ -16,23 +16,22 @@ from mltui.store.artifacts import LocalArtifacts, clean_artifact_path, reader_fo
 from mltui.store.errors import InvalidValue, ResourceNotFound, StoreError
 from mltui.store.rest import artifacts as rest_artifacts
 from mltui.store.rest import client as rest_client
-from support.artifact_world import BIG_LOG_LINES, big_log_line, server_world, stop_servers, world
+from support.artifact_world import BIG_LOG_LINES, big_log_line, server_world, world
 from support.hostile_server import serving
 
 
 @pytest.fixture(scope="module")
-def sqlite_world(tmp_path_factory):
-    return world("sqlite", tmp_path_factory.mktemp("aw-sqlite"))
+def sqlite_world():
+    return world("sqlite")
 
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    yield server_world(tmp_path_factory.mktemp("aw-server"))
-    stop_servers()
+    return server_world(tmp_path_factory.mktemp("aw-server"))
 
 
 @pytest.fixture(scope="module", params=["sqlite", "file", "rest"])
-def backend(request, tmp_path_factory):
+def backend(request):
     """(store, ids, MlflowClient) on each backend, the same world logged to each."""
     from mlflow import MlflowClient
 
@@ -40,7 +39,7 @@ def backend(request, tmp_path_factory):
         server, ids = request.getfixturevalue("served")
         uri = server.uri
     else:
-        uri, ids = world(request.param, tmp_path_factory.mktemp(f"aw-{request.param}"))
+        uri, ids = world(request.param)
     store = open_store(uri)
     yield store, ids, MlflowClient(uri)
     store.close()

@@ -5,19 +5,31 @@ an mlruns folder, a tracking server with ``--serve-artifacts``): text, dicts,
 an image, a table, files of every previewed kind, files meant to break a
 preview, an MLflow 3 pyfunc logged model and an old-style model folder among
 the run's artifacts. Run B holds some of the same paths with other content, for
-``n`` / ``N``. :func:`world` builds one per process and kind, so test modules
-share it.
+``n`` / ``N``. :func:`world` and :func:`server_world` build each once, for
+every test module and process (cached on disk).
 """
 
 from __future__ import annotations
 
+import atexit
 import io
 import os
+import shutil
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import mlflow.pyfunc
+
+from support.world_cache import (
+    SERVERS_PY,
+    build_through_server,
+    cached_dir,
+    load_ids,
+    save_ids,
+    serve_copy,
+)
 
 BIG_LOG_LINES = 120_000
 """Lines of ``big/train-big.log`` (about 4 MB): bigger than a preview reads whole."""
@@ -120,43 +132,51 @@ _BUILT: dict[str, tuple[str, dict[str, Any]]] = {}
 _LOCK = threading.Lock()
 
 
-def world(kind: str, root: Path) -> tuple[str, dict[str, Any]]:
-    """(tracking URI, ids) of the world of ``kind`` ('sqlite' or 'file'), built once
-    per process under ``root``."""
+def _local_uri(kind: str, folder: Path) -> str:
+    return f"sqlite:///{folder / 'mlflow.db'}" if kind == "sqlite" else (folder / "mlruns").as_uri()
+
+
+def _build_local(kind: str) -> Callable[[Path], None]:
+    def build(folder: Path) -> None:
+        location = (folder / "artifacts").as_uri() if kind == "sqlite" else None
+        save_ids(folder, fill(_local_uri(kind, folder), folder / "scratch", location))
+        shutil.rmtree(folder / "scratch")
+
+    return build
+
+
+def world(kind: str) -> tuple[str, dict[str, Any]]:
+    """(tracking URI, ids) of the world of ``kind`` ('sqlite' or 'file'): built once
+    (:func:`support.world_cache.cached_dir`), shared by every module and process.
+    Read it only."""
     with _LOCK:
         if kind not in _BUILT:
-            root.mkdir(parents=True, exist_ok=True)
-            if kind == "sqlite":
-                uri = f"sqlite:///{root / 'mlflow.db'}"
-                location = (root / "artifacts").as_uri()
-            else:
-                os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
-                uri = (root / "mlruns").as_uri()
-                location = None
-            _BUILT[kind] = (uri, fill(uri, root / "scratch", location))
+            os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
+            folder = cached_dir(f"artifact-world-{kind}", [Path(__file__)], _build_local(kind))
+            _BUILT[kind] = (_local_uri(kind, folder), load_ids(folder))
         return _BUILT[kind]
 
 
 _SERVERS: dict[str, tuple[Any, dict[str, Any]]] = {}
 
 
+def _build_served(folder: Path) -> None:
+    build_through_server(folder, lambda url: fill(url, folder / "scratch"))
+    shutil.rmtree(folder / "scratch")
+
+
 def server_world(root: Path) -> tuple[Any, dict[str, Any]]:
     """(a running ``mlflow server --serve-artifacts``, ids) with the world logged
-    through it (``mlflow-artifacts:`` roots, read through the proxy); one per process,
-    stopped by :func:`stop_servers`."""
-    from support.servers import MlflowServer
-
+    through it (``mlflow-artifacts:`` roots, read through the proxy). The world is
+    logged once (:func:`support.world_cache.cached_dir`); each process serves a
+    copy of it from ``root`` (the first caller's), until it exits."""
     with _LOCK:
         if "main" not in _SERVERS:
-            server = MlflowServer(root)
-            server.start()
-            try:
-                server.wait_ready()
-                ids = fill(server.uri, root / "scratch")
-            except BaseException:
-                server.stop()
-                raise
-            _SERVERS["main"] = (server, ids)
+            built = cached_dir("artifact-world-server", [Path(__file__), SERVERS_PY],
+                               _build_served)
+            server = serve_copy(built, root)
+            atexit.register(stop_servers)
+            _SERVERS["main"] = (server, load_ids(built))
         return _SERVERS["main"]
 
 

@@ -26,13 +26,13 @@ from support.apphelp import (
     wait_for,
     wait_screen,
 )
-from support.artifact_world import BIG_LOG_LINES, big_log_line, server_world, stop_servers, world
+from support.artifact_world import BIG_LOG_LINES, big_log_line, server_world, world
 from support.hostile_server import RUN_ID, serving
 
 
 @pytest.fixture(scope="module")
-def local(tmp_path_factory):
-    return world("sqlite", tmp_path_factory.mktemp("aw-sqlite"))
+def local():
+    return world("sqlite")
 
 
 async def open_artifacts(pilot, run_ids: list[str], start: int = 0) -> ArtifactsScreen:
@@ -241,20 +241,17 @@ async def test_a_hostile_server_gets_one_line_per_failure(monkeypatch):
 
 async def test_artifacts_through_a_tracking_server(tmp_path_factory):
     server, ids = server_world(tmp_path_factory.mktemp("aw-server"))
-    try:
-        app = make_app(server.uri)
-        async with app.run_test(size=(120, 30)) as pilot:
-            screen = await open_artifacts(pilot, [ids["run_a"]])
-            assert screen.run.artifact_uri.startswith("mlflow-artifacts:")
-            await show(pilot, screen, "big/train-big.log")
-            await pilot.press("tab", "G")
-            last = big_log_line(BIG_LOG_LINES - 1).strip()
-            await wait_for(pilot, lambda: last in screen_text(app), "the tail, by HTTP Range")
-            preview = await show(pilot, screen, "MLmodel", "model:model")
-            assert isinstance(preview, ModelPreview)
-            assert preview.model.requirements
-    finally:
-        stop_servers()
+    app = make_app(server.uri)
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen = await open_artifacts(pilot, [ids["run_a"]])
+        assert screen.run.artifact_uri.startswith("mlflow-artifacts:")
+        await show(pilot, screen, "big/train-big.log")
+        await pilot.press("tab", "G")
+        last = big_log_line(BIG_LOG_LINES - 1).strip()
+        await wait_for(pilot, lambda: last in screen_text(app), "the tail, by HTTP Range")
+        preview = await show(pilot, screen, "MLmodel", "model:model")
+        assert isinstance(preview, ModelPreview)
+        assert preview.model.requirements
 
 
 async def test_from_the_runs_table_the_run_screen_tab_and_a(local):

@@ -35,8 +35,8 @@ from support.artifact_world import BIG_LOG_LINES, ESCAPES, big_log_line, world
 
 
 @pytest.fixture(scope="module")
-def local(tmp_path_factory):
-    uri, ids = world("sqlite", tmp_path_factory.mktemp("aw-sqlite"))
+def local():
+    uri, ids = world("sqlite")
     store = open_store(uri)
     yield store, ids
     store.close()

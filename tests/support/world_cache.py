@@ -1,0 +1,90 @@
+"""Worlds built once and shared: by both xdist workers and by later test runs.
+
+:func:`cached_dir` is :func:`support.builders.cached_store` for worlds built by
+a function in the test process (``artifact_world``, ``genai_world``) or logged
+through a real ``mlflow server`` (whose database and artifact folder are kept,
+then served again by a new server over a copy: see :func:`serve_copy`).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import shutil
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from support.builders import CACHE_ROOT
+
+
+def cached_dir(name: str, sources: Sequence[Path], build: Callable[[Path], None]) -> Path:
+    """A folder filled by ``build(folder)``, built once per mlflow version and per
+    content of ``sources`` (the modules that decide what it holds); a process
+    that finds another one building it waits for it. Built where it stays, since
+    stores hold absolute paths: read it, never write it; copy what a test changes."""
+    import importlib.metadata
+
+    digest = hashlib.sha1(importlib.metadata.version("mlflow").encode())
+    for source in sources:
+        digest.update(Path(source).read_bytes())
+    target = CACHE_ROOT / f"{name}-{digest.hexdigest()[:12]}"
+    CACHE_ROOT.mkdir(parents=True, exist_ok=True)
+    with open(CACHE_ROOT / f"{name}.lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        if not (target / "done").exists():
+            if target.exists():
+                shutil.rmtree(target)
+            target.mkdir(parents=True)
+            try:
+                build(target)
+            except BaseException:
+                shutil.rmtree(target, ignore_errors=True)
+                raise
+            (target / "done").write_text("ok")
+    return target
+
+
+def save_ids(folder: Path, ids: dict[str, Any]) -> None:
+    (folder / "ids.json").write_text(json.dumps(ids))
+
+
+def load_ids(folder: Path) -> dict[str, Any]:
+    return json.loads((folder / "ids.json").read_text())
+
+
+SERVERS_PY = Path(__file__).with_name("servers.py")
+
+
+def build_through_server(folder: Path, fill: Callable[[str], dict[str, Any]]) -> None:
+    """Start ``mlflow server`` on ``folder`` (its ``mlflow.db`` and ``artifacts``),
+    log a world through it with ``fill(url)``, keep the ids, stop the server."""
+    from support.servers import MlflowServer
+
+    server = MlflowServer(folder)
+    server.start()
+    try:
+        server.wait_ready()
+        save_ids(folder, fill(server.uri))
+    finally:
+        server.stop()
+
+
+def serve_copy(built: Path, root: Path):
+    """A started, ready ``mlflow server`` over a copy of a world built by
+    :func:`build_through_server` (its database and proxied artifacts), in ``root``."""
+    from support.servers import MlflowServer
+
+    root.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(built / "mlflow.db", root / "mlflow.db")
+    if (built / "artifacts").is_dir():
+        shutil.copytree(built / "artifacts", root / "artifacts")
+    server = MlflowServer(root)
+    server.start()
+    try:
+        server.wait_ready()
+    except BaseException:
+        server.stop()
+        raise
+    return server
