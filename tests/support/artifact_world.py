@@ -16,7 +16,6 @@ import io
 import os
 import shutil
 import threading
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -136,13 +135,12 @@ def _local_uri(kind: str, folder: Path) -> str:
     return f"sqlite:///{folder / 'mlflow.db'}" if kind == "sqlite" else (folder / "mlruns").as_uri()
 
 
-def _build_local(kind: str) -> Callable[[Path], None]:
-    def build(folder: Path) -> None:
-        location = (folder / "artifacts").as_uri() if kind == "sqlite" else None
-        save_ids(folder, fill(_local_uri(kind, folder), folder / "scratch", location))
-        shutil.rmtree(folder / "scratch")
-
-    return build
+def build_local(folder: Path, kind: str) -> None:
+    """Log the world of ``kind`` ('sqlite' or 'file') into ``folder``, for
+    :func:`support.world_cache.cached_dir`."""
+    location = (folder / "artifacts").as_uri() if kind == "sqlite" else None
+    save_ids(folder, fill(_local_uri(kind, folder), folder / "scratch", location))
+    shutil.rmtree(folder / "scratch")
 
 
 def world(kind: str) -> tuple[str, dict[str, Any]]:
@@ -152,7 +150,8 @@ def world(kind: str) -> tuple[str, dict[str, Any]]:
     with _LOCK:
         if kind not in _BUILT:
             os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
-            folder = cached_dir(f"artifact-world-{kind}", [Path(__file__)], _build_local(kind))
+            folder = cached_dir(f"artifact-world-{kind}", [Path(__file__)],
+                                "artifact_world:build_local", kind)
             _BUILT[kind] = (_local_uri(kind, folder), load_ids(folder))
         return _BUILT[kind]
 
@@ -160,7 +159,8 @@ def world(kind: str) -> tuple[str, dict[str, Any]]:
 _SERVERS: dict[str, tuple[Any, dict[str, Any]]] = {}
 
 
-def _build_served(folder: Path) -> None:
+def build_served(folder: Path) -> None:
+    """Log the world through a tracking server on ``folder``."""
     build_through_server(folder, lambda url: fill(url, folder / "scratch"))
     shutil.rmtree(folder / "scratch")
 
@@ -173,7 +173,7 @@ def server_world(root: Path) -> tuple[Any, dict[str, Any]]:
     with _LOCK:
         if "main" not in _SERVERS:
             built = cached_dir("artifact-world-server", [Path(__file__), SERVERS_PY],
-                               _build_served)
+                               "artifact_world:build_served")
             server = serve_copy(built, root)
             atexit.register(stop_servers)
             _SERVERS["main"] = (server, load_ids(built))

@@ -6,17 +6,28 @@ folder, a tracking server with ``--serve-artifacts``): a run that logs a pyfunc
 logged model with params and a metric on the model, a PENDING model initialized
 outside any run, a registered version made from the logged model, and a prompt of
 three versions (the second with a hostile line, the third a chat prompt) with an
-alias. :func:`world` builds one per process and kind.
+alias. :func:`world` builds each kind once, for every test module and process
+(cached on disk).
 """
 
 from __future__ import annotations
 
+import atexit
 import os
 import threading
 from pathlib import Path
 from typing import Any
 
 import mlflow.pyfunc
+
+from support.world_cache import (
+    SERVERS_PY,
+    build_through_server,
+    cached_dir,
+    load_ids,
+    save_ids,
+    serve_copy,
+)
 
 PROMPT = "triage"
 HOSTILE = "[bold]x[/] \x1b[31mred\x1b[0m \x1b]52;c;cHduZWQ=\x07"
@@ -76,32 +87,40 @@ _SERVERS: dict[str, tuple[Any, dict[str, Any]]] = {}
 _LOCK = threading.Lock()
 
 
+def _local_uri(kind: str, folder: Path) -> str:
+    return f"sqlite:///{folder / 'mlflow.db'}" if kind == "sqlite" else (folder / "mlruns").as_uri()
+
+
+def build(folder: Path, kind: str) -> None:
+    """Log the world of ``kind`` into ``folder`` ('rest': through a tracking server
+    on it), for :func:`support.world_cache.cached_dir`."""
+    if kind == "rest":
+        build_through_server(folder, fill)
+    elif kind == "sqlite":
+        save_ids(folder, fill(_local_uri(kind, folder), (folder / "artifacts").as_uri()))
+    else:
+        save_ids(folder, fill(_local_uri(kind, folder)))
+
+
 def world(kind: str, root: Path) -> tuple[str, dict[str, Any]]:
     """(tracking URI, ids) of the world of ``kind`` ('sqlite', 'file' or 'rest', a
-    tracking server over sqlite), built once per process under ``root``."""
+    tracking server over sqlite). Each is built once for every module and process
+    (:func:`support.world_cache.cached_dir`); for 'rest' each process serves a copy
+    of the server's store from ``root`` (the first caller's) until it exits. Read
+    them only."""
     with _LOCK:
         if kind not in _BUILT:
-            root.mkdir(parents=True, exist_ok=True)
+            os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
+            sources = [Path(__file__)] + ([SERVERS_PY] if kind == "rest" else [])
+            folder = cached_dir(f"genai-world-{kind}", sources, "genai_world:build", kind)
+            ids = load_ids(folder)
             if kind == "rest":
-                from support.servers import MlflowServer
-
-                server = MlflowServer(root)
-                server.start()
-                try:
-                    server.wait_ready()
-                    ids = fill(server.uri)
-                except BaseException:
-                    server.stop()
-                    raise
+                server = serve_copy(folder, root)
+                atexit.register(stop_servers)
                 _SERVERS[kind] = (server, ids)
                 _BUILT[kind] = (server.uri, ids)
-            elif kind == "sqlite":
-                uri = f"sqlite:///{root / 'mlflow.db'}"
-                _BUILT[kind] = (uri, fill(uri, (root / "artifacts").as_uri()))
             else:
-                os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
-                uri = (root / "mlruns").as_uri()
-                _BUILT[kind] = (uri, fill(uri))
+                _BUILT[kind] = (_local_uri(kind, folder), ids)
         return _BUILT[kind]
 
 

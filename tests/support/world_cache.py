@@ -1,9 +1,9 @@
 """Worlds built once and shared: by both xdist workers and by later test runs.
 
 :func:`cached_dir` is :func:`support.builders.cached_store` for worlds built by
-a function in the test process (``artifact_world``, ``genai_world``) or logged
-through a real ``mlflow server`` (whose database and artifact folder are kept,
-then served again by a new server over a copy: see :func:`serve_copy`).
+a function of a support module (``artifact_world``, ``genai_world``), directly
+or logged through a real ``mlflow server`` (whose database and artifact folder
+are kept, then served again by a new server over a copy: see :func:`serve_copy`).
 """
 
 from __future__ import annotations
@@ -11,7 +11,10 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
+import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -19,16 +22,20 @@ from typing import Any
 from support.builders import CACHE_ROOT
 
 
-def cached_dir(name: str, sources: Sequence[Path], build: Callable[[Path], None]) -> Path:
-    """A folder filled by ``build(folder)``, built once per mlflow version and per
-    content of ``sources`` (the modules that decide what it holds); a process
-    that finds another one building it waits for it. Built where it stays, since
-    stores hold absolute paths: read it, never write it; copy what a test changes."""
+def cached_dir(name: str, sources: Sequence[Path], builder: str, *args: str) -> Path:
+    """A folder filled by ``builder`` (``"module:function"`` of ``support``, called
+    as ``function(folder, *args)`` in a process of its own, so that no MLflow
+    state of the build stays in the test process), built once per mlflow version
+    and per content of ``sources`` (the modules that decide what it holds); a
+    process that finds another one building it waits for it. Built where it
+    stays, since stores hold absolute paths: read it, never write it; copy what a
+    test changes."""
     import importlib.metadata
 
     digest = hashlib.sha1(importlib.metadata.version("mlflow").encode())
     for source in sources:
         digest.update(Path(source).read_bytes())
+    digest.update(repr((builder, args)).encode())
     target = CACHE_ROOT / f"{name}-{digest.hexdigest()[:12]}"
     CACHE_ROOT.mkdir(parents=True, exist_ok=True)
     with open(CACHE_ROOT / f"{name}.lock", "w") as fh:
@@ -38,12 +45,26 @@ def cached_dir(name: str, sources: Sequence[Path], build: Callable[[Path], None]
                 shutil.rmtree(target)
             target.mkdir(parents=True)
             try:
-                build(target)
+                _run_builder(target, builder, args)
             except BaseException:
                 shutil.rmtree(target, ignore_errors=True)
                 raise
             (target / "done").write_text("ok")
     return target
+
+
+def _run_builder(folder: Path, builder: str, args: Sequence[str]) -> None:
+    module, _, function = builder.partition(":")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
+    env["MLFLOW_ALLOW_FILE_STORE"] = "true"
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(TESTS), env.get("PYTHONPATH")]))
+    code = (f"import sys; from pathlib import Path; from support.{module} import {function}; "
+            f"{function}(Path(sys.argv[1]), *sys.argv[2:])")
+    done = subprocess.run([sys.executable, "-c", code, str(folder), *args], cwd=folder, env=env,
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"building {folder.name} with {builder} failed "
+                           f"({done.returncode}):\n{(done.stdout + done.stderr)[-4000:]}")
 
 
 def save_ids(folder: Path, ids: dict[str, Any]) -> None:
@@ -55,6 +76,7 @@ def load_ids(folder: Path) -> dict[str, Any]:
 
 
 SERVERS_PY = Path(__file__).with_name("servers.py")
+TESTS = Path(__file__).resolve().parents[1]
 
 
 def build_through_server(folder: Path, fill: Callable[[str], dict[str, Any]]) -> None:

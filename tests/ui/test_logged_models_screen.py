@@ -15,7 +15,7 @@ from mltui.screens.experiments import ExperimentsScreen
 from mltui.screens.logged_models import LoggedModelScreen, LoggedModelsScreen
 from mltui.screens.run import RunScreen
 from support.apphelp import footer_text, make_app, screen_text, wait_for, wait_screen
-from support.genai_world import forget_uris, stop_servers, world
+from support.genai_world import forget_uris, world
 from support.registry_steps import open_versions
 
 KINDS = ("sqlite", "file", "rest")
@@ -32,12 +32,6 @@ def genai(request, tmp_path_factory):
     mlflow.set_registry_uri(uri)
     yield uri, ids, mlflow.MlflowClient(uri)
     forget_uris()
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _servers():
-    yield
-    stop_servers()
 
 
 def rows(table: DataTable) -> list[list[str]]:

@@ -22,7 +22,7 @@ from support.apphelp import (
     wait_for,
     wait_screen,
 )
-from support.genai_world import CHAT, PROMPT, forget_uris, stop_servers, world
+from support.genai_world import CHAT, PROMPT, forget_uris, world
 
 KINDS = ("sqlite", "file", "rest")
 
@@ -36,12 +36,6 @@ def genai(request, tmp_path_factory):
     mlflow.set_registry_uri(uri)
     yield uri, ids
     forget_uris()
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _servers():
-    yield
-    stop_servers()
 
 
 async def open_prompt(pilot) -> PromptScreen:
