@@ -232,12 +232,19 @@ class PagedTable(ScrollView, Generic[ItemT, ColumnT], can_focus=True):
         self.virtual_size = Size(self.size.width, self.line_count + 1)
         self._scroll_cursor_into_view()
 
-    def _scroll_cursor_into_view(self) -> None:
+    def _scroll_cursor_into_view(self, retry: bool = True) -> None:
         top = int(self.scroll_y)
         if self.cursor < top:
-            self.scroll_to(y=self.cursor, animate=False, immediate=True)
+            target = self.cursor
         elif self.cursor >= top + self.body_height:
-            self.scroll_to(y=self.cursor - self.body_height + 1, animate=False, immediate=True)
+            target = self.cursor - self.body_height + 1
+        else:
+            return
+        self.scroll_to(y=target, animate=False, immediate=True)
+        if retry and int(self.scroll_y) != target:
+            # the table has just grown (G before the count came): Textual adds its
+            # scrollbar at the next layout and refuses to scroll until then
+            self.call_after_refresh(self._scroll_cursor_into_view, False)
 
     def move_cursor(self, line: int, *, keep_offset: int | None = None) -> None:
         """Put the cursor on ``line``; with ``keep_offset`` keep it that many lines
