@@ -179,3 +179,13 @@ def all_loaded(table) -> bool:
     return all(
         rows.run_at(i) is not None or rows.line(i).note is not None for i in range(rows.total_lines)
     )
+
+
+async def runs_shown(pilot: Pilot, timeout: float = TIMEOUT):
+    """The runs screen, once it is on top with its count and first page read."""
+    from mltui.screens.runs import RunsScreen
+
+    screen = await wait_screen(pilot, RunsScreen, timeout)
+    await wait_for(pilot, lambda: screen.total is not None and screen.rows.has_page(0),
+                   "the runs", timeout)
+    return screen

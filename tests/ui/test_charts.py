@@ -17,7 +17,7 @@ from mltui.screens.run import RunScreen
 from mltui.screens.runs import RunsScreen
 from mltui.views.charts import DETAIL, X_LABELS
 from mltui.widgets.metric_chart import MetricChart
-from support.apphelp import make_app, run_names, screen_text, wait_for, wait_screen
+from support.apphelp import make_app, run_names, runs_shown, screen_text, wait_for, wait_screen
 from support.builders import cached_store, copy_store
 from support.charts_builder import SHORT_STEPS, SPIKES, acc_value
 
@@ -32,9 +32,7 @@ def header(app) -> str:
 
 
 async def open_curves(pilot) -> RunsScreen:
-    screen = await wait_screen(pilot, RunsScreen)
-    await wait_for(pilot, lambda: screen.total and screen.rows.has_page(0), "the runs")
-    return screen
+    return await runs_shown(pilot)
 
 
 async def mark(pilot, screen: RunsScreen, names: list[str]) -> None:

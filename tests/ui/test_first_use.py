@@ -27,6 +27,7 @@ from support.apphelp import (
     make_app,
     paste_text,
     run_names,
+    runs_shown,
     screen_text,
     settle,
     type_text,
@@ -40,10 +41,7 @@ README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 async def open_sweep(pilot, tree: bool = False) -> RunsScreen:
-    screen = await wait_screen(pilot, RunsScreen)
-    await wait_for(pilot, lambda: screen.total is not None and screen.rows.has_page(0),
-                   "first page")
-    return screen
+    return await runs_shown(pilot)
 
 
 def header(app) -> str:

@@ -10,8 +10,7 @@ from textual.widgets import Static
 
 from mltui.screens.models import ModelsScreen
 from mltui.screens.run import RunScreen
-from mltui.screens.runs import RunsScreen
-from support.apphelp import make_app, settle, wait_for, wait_screen
+from support.apphelp import make_app, runs_shown, settle, wait_for, wait_screen
 from support.builders import cached_store
 from support.registry_steps import MODEL, open_versions
 
@@ -65,8 +64,7 @@ async def test_stage_colours_follow_the_theme():
 async def test_run_status_colour_follows_the_theme():
     app = make_app(_uri(), experiment="sweep")
     async with app.run_test(size=(160, 40)) as pilot:
-        runs = await wait_screen(pilot, RunsScreen)
-        await wait_for(pilot, lambda: runs.total and runs.rows.has_page(0), "the runs")
+        await runs_shown(pilot)
         await pilot.press("enter")
         screen = await wait_screen(pilot, RunScreen)
         await settle(pilot)

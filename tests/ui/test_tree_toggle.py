@@ -4,8 +4,7 @@ are nested it shows the tree. On a store made by the real mlflow client."""
 
 from __future__ import annotations
 
-from mltui.screens.runs import RunsScreen
-from support.apphelp import make_app, screen_text, wait_for, wait_screen, wait_toast
+from support.apphelp import make_app, runs_shown, screen_text, wait_for, wait_toast
 from support.builders import cached_store
 
 
@@ -17,31 +16,25 @@ def _header(app) -> str:
     return screen_text(app).splitlines()[0]
 
 
-async def _runs(pilot) -> RunsScreen:
-    screen = await wait_screen(pilot, RunsScreen)
-    await wait_for(pilot, lambda: screen.total and screen.rows.has_page(0), "the runs")
-    return screen
-
-
 async def test_t_says_why_a_list_without_parents_stays_flat():
     app = make_app(_uri(), experiment="edge cases", tree=False)
     async with app.run_test(size=(160, 40), notifications=True) as pilot:
-        screen = await _runs(pilot)
+        screen = await runs_shown(pilot)
         assert "│ flat" in _header(app)
         await pilot.press("t")
         await wait_toast(pilot, "No run here has a parent run")
-        await _runs(pilot)
+        await runs_shown(pilot)
         assert screen.tree_mode and "│ flat" in _header(app)
         # t again goes back to the flat list without a word
         await pilot.press("t")
-        await _runs(pilot)
+        await runs_shown(pilot)
         assert not screen.tree_mode
 
 
 async def test_t_shows_the_tree_where_runs_are_nested_and_says_why_not_filtered():
     app = make_app(_uri(), experiment="sweep", tree=False)
     async with app.run_test(size=(160, 40), notifications=True) as pilot:
-        screen = await _runs(pilot)
+        screen = await runs_shown(pilot)
         await pilot.press("t")
         await wait_for(pilot, lambda: "│ tree" in _header(app), "the tree")
         assert "top-level run" in _header(app)
@@ -55,10 +48,10 @@ async def test_t_shows_the_tree_where_runs_are_nested_and_says_why_not_filtered(
 async def test_t_says_it_again_once_the_store_is_known_to_be_flat():
     app = make_app(_uri(), experiment="edge cases", tree=True)
     async with app.run_test(size=(160, 40), notifications=True) as pilot:
-        screen = await _runs(pilot)
+        screen = await runs_shown(pilot)
         await wait_for(pilot, lambda: screen.nested is False, "the store read as flat")
         await pilot.press("t")  # to the flat list: nothing to explain
-        await _runs(pilot)
+        await runs_shown(pilot)
         assert not screen.tree_mode
         await pilot.press("t")
         await wait_toast(pilot, "No run here has a parent run")
