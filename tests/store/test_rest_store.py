@@ -1,11 +1,11 @@
 """The REST backend against a real ``mlflow server``.
 
-One session server (sqlite backend, ``--serve-artifacts``) is filled by
-``tests/support/builders.py`` run in a subprocess against its URL, plus a proxied
-(``mlflow-artifacts:``) run, a 5000-step history and a model kept for write
-tests. mltui's RestStore is compared with ``MlflowClient`` on the same URL
-and with mltui's SqlStore opened on the server's own sqlite file; every
-write is read back with ``MlflowClient``.
+One session server (sqlite backend, ``--serve-artifacts``) serves a copy of the
+store ``tests/support/rest_world.py`` logs through a real server (once, cached):
+``tests/support/builders.py``'s, plus a proxied (``mlflow-artifacts:``) run, a
+5000-step history and a model kept for write tests. mltui's RestStore is
+compared with ``MlflowClient`` on the same URL and with mltui's SqlStore opened
+on the server's own sqlite file; every write is read back with ``MlflowClient``.
 
 Refused access comes from MLflow's own basic-auth app (``mlflow server
 --app-name basic-auth``): 401 without credentials or with a wrong password, 403
@@ -27,7 +27,6 @@ import base64
 import dataclasses
 import json
 import math
-import os
 import shutil
 import ssl
 import subprocess
@@ -69,95 +68,33 @@ from mltui.store.rest.failures import (
     EndpointNotFound,
 )
 from support.builders import cached_store
+from support.rest_world import SOURCES, STEPS
 from support.search_cases import INVALID_FILTERS, ORDER_BYS, VALID_FILTERS, resolve
 from support.servers import MlflowServer, free_port
+from support.world_cache import cached_dir, copy_served
 
-TESTS = Path(__file__).resolve().parent
 MLFLOW_VIEWS = {
     ViewType.ACTIVE: MlflowViewType.ACTIVE_ONLY,
     ViewType.DELETED: MlflowViewType.DELETED_ONLY,
     ViewType.ALL: MlflowViewType.ALL,
 }
-STEPS = 5000
-SPIKES = {123: 1000.0, 124: -1000.0, 2500: 5e6, 2501: -7e6, 4000: math.nan, 4998: 777.0}
 
 
 # -- the real server (tests/support/servers.py) ------------------------------------------------
 
 
-def fill(uri: str, root: str) -> None:
-    """Run in a subprocess: builders' store, then what only these tests need."""
-    import random
-
-    from mlflow.entities import Metric as MlflowMetric
-
-    from support.builders import build
-
-    build(uri, os.path.join(root, "file-artifacts"))
-    client = MlflowClient(uri)
-    proxied = client.create_experiment("proxied")  # default root: mlflow-artifacts:
-    run = client.create_run(proxied, run_name="proxied-run")
-    src = Path(root, "_proxied")
-    (src / "sub").mkdir(parents=True)
-    (src / "notes.txt").write_text("hello from the server\n" * 3)
-    (src / "sub" / "data.json").write_text('{"x": 1}')
-    (src / "big.bin").write_bytes(bytes(range(256)) * 400)
-    client.log_artifacts(run.info.run_id, str(src))
-    client.set_terminated(run.info.run_id)
-
-    long = client.create_run(proxied, run_name="long")
-    rng = random.Random(42)
-    t0 = 1_700_000_000_000
-    points = [
-        MlflowMetric(
-            "wave", SPIKES.get(s, math.sin(s / 50) + rng.uniform(-0.1, 0.1)), t0 + s * 10, s
-        )
-        for s in range(STEPS)
-    ]
-    for i in range(0, STEPS, 1000):
-        client.log_batch(long.info.run_id, metrics=points[i : i + 1000])
-    client.set_terminated(long.info.run_id)
-
-    writes = client.create_experiment("writes")
-    for i in range(4):
-        r = client.create_run(writes, run_name=f"w-{i}")
-        client.log_metric(r.info.run_id, "m", float(i))
-        client.set_terminated(r.info.run_id)
-    client.create_registered_model("write-model", tags={"team": "a"}, description="start")
-    for i in range(4):
-        client.create_model_version(
-            "write-model", f"s3://bucket/w{i}", run_id=None, tags={"n": str(i)}
-        )
-    client.transition_model_version_stage("write-model", "1", "Production")
-    client.transition_model_version_stage("write-model", "2", "Staging")
-    client.set_registered_model_alias("write-model", "champion", "1")
-
-
 @pytest.fixture(scope="session")
 def _servers(tmp_path_factory):
+    """The store of ``support/rest_world.py`` (logged once through a real server,
+    cached) served by this process's own server; a spare, empty one beside it."""
+    built = cached_dir("rest-store-world", SOURCES, "support.rest_world:build")
     main = MlflowServer(tmp_path_factory.mktemp("rest-main"))
     spare = MlflowServer(tmp_path_factory.mktemp("rest-spare"))
+    copy_served(built, main.root)
     main.start()
     spare.start()  # for the "dies mid-session" test; starts while the main one does
     try:
         main.wait_ready()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
-        env["PYTHONPATH"] = os.pathsep.join([str(TESTS), str(TESTS.parent),
-                                             env.get("PYTHONPATH", "")])
-        subprocess.run(
-            [
-                sys.executable,
-                "-c",
-                "import sys, test_rest_store as t; t.fill(sys.argv[1], sys.argv[2])",
-                main.uri,
-                str(main.root),
-            ],
-            check=True,
-            env=env,
-            cwd=main.root,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
         yield main, spare
     finally:
         main.stop()

@@ -151,7 +151,7 @@ def world(kind: str) -> tuple[str, dict[str, Any]]:
         if kind not in _BUILT:
             os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
             folder = cached_dir(f"artifact-world-{kind}", [Path(__file__)],
-                                "artifact_world:build_local", kind)
+                                "support.artifact_world:build_local", kind)
             _BUILT[kind] = (_local_uri(kind, folder), load_ids(folder))
         return _BUILT[kind]
 
@@ -173,7 +173,7 @@ def server_world(root: Path) -> tuple[Any, dict[str, Any]]:
     with _LOCK:
         if "main" not in _SERVERS:
             built = cached_dir("artifact-world-server", [Path(__file__), SERVERS_PY],
-                               "artifact_world:build_served")
+                               "support.artifact_world:build_served")
             server = serve_copy(built, root)
             atexit.register(stop_servers)
             _SERVERS["main"] = (server, load_ids(built))

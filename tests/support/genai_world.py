@@ -112,7 +112,7 @@ def world(kind: str, root: Path) -> tuple[str, dict[str, Any]]:
         if kind not in _BUILT:
             os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
             sources = [Path(__file__)] + ([SERVERS_PY] if kind == "rest" else [])
-            folder = cached_dir(f"genai-world-{kind}", sources, "genai_world:build", kind)
+            folder = cached_dir(f"genai-world-{kind}", sources, "support.genai_world:build", kind)
             ids = load_ids(folder)
             if kind == "rest":
                 server = serve_copy(folder, root)

@@ -23,8 +23,9 @@ from support.builders import CACHE_ROOT
 
 
 def cached_dir(name: str, sources: Sequence[Path], builder: str, *args: str) -> Path:
-    """A folder filled by ``builder`` (``"module:function"`` of ``support``, called
-    as ``function(folder, *args)`` in a process of its own, so that no MLflow
+    """A folder filled by ``builder`` (``"module:function"``, importable with the
+    tests folder on the path, called as ``function(folder, *args)`` in a process of
+    its own, so that no MLflow
     state of the build stays in the test process), built once per mlflow version
     and per content of ``sources`` (the modules that decide what it holds); a
     process that finds another one building it waits for it. Built where it
@@ -58,7 +59,7 @@ def _run_builder(folder: Path, builder: str, args: Sequence[str]) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
     env["MLFLOW_ALLOW_FILE_STORE"] = "true"
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(TESTS), env.get("PYTHONPATH")]))
-    code = (f"import sys; from pathlib import Path; from support.{module} import {function}; "
+    code = (f"import sys; from pathlib import Path; from {module} import {function}; "
             f"{function}(Path(sys.argv[1]), *sys.argv[2:])")
     done = subprocess.run([sys.executable, "-c", code, str(folder), *args], cwd=folder, env=env,
                           capture_output=True, text=True)
@@ -93,15 +94,21 @@ def build_through_server(folder: Path, fill: Callable[[str], dict[str, Any]]) ->
         server.stop()
 
 
-def serve_copy(built: Path, root: Path):
-    """A started, ready ``mlflow server`` over a copy of a world built by
-    :func:`build_through_server` (its database and proxied artifacts), in ``root``."""
-    from support.servers import MlflowServer
-
+def copy_served(built: Path, root: Path) -> None:
+    """Copy a world built by :func:`build_through_server` (its database and proxied
+    artifacts) into ``root``, for an ``MlflowServer(root)`` to serve."""
     root.mkdir(parents=True, exist_ok=True)
     shutil.copy2(built / "mlflow.db", root / "mlflow.db")
     if (built / "artifacts").is_dir():
         shutil.copytree(built / "artifacts", root / "artifacts")
+
+
+def serve_copy(built: Path, root: Path):
+    """A started, ready ``mlflow server`` over a copy of a world built by
+    :func:`build_through_server`, in ``root``."""
+    from support.servers import MlflowServer
+
+    copy_served(built, root)
     server = MlflowServer(root)
     server.start()
     try:
