@@ -125,14 +125,19 @@ def _run_as(owner: pwd.struct_passwd | None, home: Path, args, timeout: float) -
 class MlflowServer:
     """``mlflow server`` in its own process group, on a free port.
 
-    The backend store is ``backend_uri`` (default: ``sqlite:///<root>/mlflow.db``,
-    created by the server); artifacts are served (``--serve-artifacts``) from
+    The backend store is ``backend_uri`` (default: ``sqlite:///<root>/mlflow.db``).
+    A new ``mlflow.db`` of the tests' own MLflow starts as a copy of the empty store
+    such a server makes on its first start (made once: :func:`empty_store`), which
+    spares each new server MLflow's migrations; ``premade_db=False`` lets the
+    server make it. Artifacts are served (``--serve-artifacts``) from
     ``<root>/artifacts``.
     """
 
     def __init__(self, root: Path, backend_uri: str | None = None, *,
                  app_name: str | None = None, env: dict[str, str] | None = None,
-                 python: str | None = None):
+                 python: str | None = None, premade_db: bool = True):
+        self.premade_db = premade_db and backend_uri is None and python in (None, sys.executable)
+        """Start a new sqlite store from :func:`empty_store`."""
         self.python = python or sys.executable
         """The interpreter whose mlflow serves (another venv for an older MLflow)."""
         self.app_name = app_name
@@ -147,6 +152,9 @@ class MlflowServer:
         self.log = None
 
     def start(self) -> None:
+        if self.premade_db and not self.db.exists():
+            self.root.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(empty_store() / "mlflow.db", self.db)
         env = _mlflow_env()
         env["MLFLOW_SERVER_ENABLE_JOB_EXECUTION"] = "false"  # no job runner process
         env.update(self.extra_env)
@@ -180,16 +188,18 @@ class MlflowServer:
     def wait_ready(self, timeout: float = 300) -> None:
         """Wait for ``/health``; raises :class:`ServerError` with the log on failure."""
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise ServerError(f"mlflow server exited:\n{self.log_tail()}")
-            try:
-                # /health answers without credentials, also on the basic-auth app
-                if httpx.get(f"{self.uri}/health", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
+        # one client for every try: each httpx.get makes an SSL context (30 ms of CPU)
+        with httpx.Client(timeout=2) as client:
+            while time.monotonic() < deadline:
+                if self.proc.poll() is not None:
+                    raise ServerError(f"mlflow server exited:\n{self.log_tail()}")
+                try:
+                    # /health answers without credentials, also on the basic-auth app
+                    if client.get(f"{self.uri}/health").status_code == 200:
+                        return
+                except httpx.HTTPError:
+                    pass
+                time.sleep(0.2)
         raise ServerError(f"mlflow server not ready after {timeout} s:\n{self.log_tail()}")
 
     def log_tail(self) -> str:
@@ -221,6 +231,25 @@ class MlflowServer:
             contextlib.closing(sqlite3.connect(self.db, timeout=30)) as dst,
         ):
             src.backup(dst)
+
+
+def empty_store() -> Path:
+    """A folder holding the ``mlflow.db`` a new ``mlflow server`` makes on its first
+    start (every table, at MLflow's latest migration, the Default experiment);
+    made once per mlflow version by such a server."""
+    from support.world_cache import cached_dir
+
+    return cached_dir("empty-server-store", [Path(__file__)], "support.servers:make_empty_store")
+
+
+def make_empty_store(folder: Path) -> None:
+    """Start a server on an empty ``folder`` (it makes ``mlflow.db``), then stop it."""
+    server = MlflowServer(folder, premade_db=False)
+    server.start()
+    try:
+        server.wait_ready()
+    finally:
+        server.stop()
 
 
 @contextlib.contextmanager
