@@ -157,6 +157,13 @@ def test_zoom_pan_and_step_ranges():
     assert left.zoom == (z.zoom[0] - 250.0, z.zoom[1] - 250.0)
     assert panned(ChartSettings(), full, 0.5).zoom is None  # nothing to pan unzoomed
     assert zoomed(z, full, 4).zoom is None  # out past everything: the whole range
+    # after panning away from the cursor, Z zooms out around the view, not the cursor
+    away = panned(z, full, -0.5)
+    assert not away.zoom[0] <= away.cursor <= away.zoom[1]
+    out = zoomed(away, full, 1.5)
+    middle = (away.zoom[0] + away.zoom[1]) / 2
+    assert out.zoom[0] < middle < out.zoom[1]
+    assert out.zoom == (middle - 375.0, middle + 375.0)
     # on a time axis the steps come from the points read
     timed = replace_mode(z, "relative")
     assert step_range([s], timed) is not None
@@ -242,3 +249,14 @@ def test_a_read_serves_a_zoom_up_to_its_detail():
     assert not zoomed.serves(None)
     assert zoomed.serves((450, 550))
     assert not zoomed.serves((300, 500))  # outside what was read
+
+
+def test_less_smoothing_stops_at_off_and_more_cycles_back_to_off():
+    settings = ChartSettings(smoothing=0.8)
+    seen = []
+    for _ in range(4):
+        settings = settings.next_smoothing(-1)
+        seen.append(settings.smoothing)
+    assert seen == [0.6, 0.0, 0.0, 0.0]
+    assert ChartSettings(smoothing=0.99).next_smoothing(1).smoothing == 0.0
+    assert ChartSettings().next_smoothing(1).smoothing == 0.6

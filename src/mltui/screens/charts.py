@@ -21,7 +21,7 @@ from textual.worker import get_current_worker
 
 from ..background import describe_error, run_blocking
 from ..store.entities import Run
-from ..textfmt import format_number, safe_text
+from ..textfmt import format_number, format_timestamp, safe_text
 from ..views.charts import (
     DETAIL,
     MAX_RUNS,
@@ -56,6 +56,13 @@ def legend(series: Sequence[Series], settings: ChartSettings) -> Text:
     """A line per run: its colour, name and the value at the cursor (else the last)."""
     at_cursor = {s.run_id: (x, v) for s, x, v in readout(series, settings)}
     text = Text()
+    if settings.cursor is not None:
+        # where the cursor is: the values below are the points at or before it
+        at = settings.cursor
+        where = format_timestamp(int(at * 1000)) if settings.x_mode == "wall" \
+            else format_number(round(at, 3) if settings.x_mode == "relative" else int(at))
+        text.append(f"{X_LABELS[settings.x_mode]} {where} ", style="bold")
+        text.append("│ ", style="dim")
     for s in series:
         if text:
             text.append("   ")
@@ -142,7 +149,8 @@ the chart counts them.
 
     def compose(self) -> ComposeResult:
         yield StatusBar()
-        yield MetricChart(self.key, openable=False, id="chart")
+        # the legend is the line under the chart (with the cursor's values): not inside it
+        yield MetricChart(self.key, openable=False, legend=False, id="chart")
         yield Static(id="chart-legend")
         yield Static(id="chart-notes")
         yield KeysFooter()

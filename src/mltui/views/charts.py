@@ -28,7 +28,7 @@ from . import plotext_fast
 
 X_MODES = ("step", "relative", "wall")
 """The x axes: the step; seconds since the run started; the wall clock."""
-X_LABELS = {"step": "step", "relative": "time since start", "wall": "wall time"}
+X_LABELS = {"step": "step", "relative": "time since start (s)", "wall": "wall time"}
 SMOOTHING = (0.0, 0.6, 0.8, 0.9, 0.95, 0.99)
 """The smoothing weights one key cycles through (0 is off)."""
 MAX_RUNS = 20
@@ -240,7 +240,11 @@ class ChartSettings:
         return replace(self, log_y=not self.log_y)
 
     def next_smoothing(self, step: int = 1) -> ChartSettings:
+        """``step`` 1 cycles up (past the strongest, back to off); -1 goes down
+        and stops at off, so pressing it to turn smoothing off never overshoots."""
         i = SMOOTHING.index(self.smoothing) if self.smoothing in SMOOTHING else 0
+        if step < 0:
+            return replace(self, smoothing=SMOOTHING[max(0, i + step)])
         return replace(self, smoothing=SMOOTHING[(i + step) % len(SMOOTHING)])
 
 
@@ -252,10 +256,12 @@ def x_range(series: Sequence[Series], mode: str) -> tuple[float, float] | None:
 
 
 def zoomed(settings: ChartSettings, full: tuple[float, float], factor: float) -> ChartSettings:
-    """Zoom by ``factor`` (0.5 halves the range shown) around the cursor, or the
-    middle; the range never leaves ``full`` and never goes below one unit."""
+    """Zoom by ``factor`` (0.5 halves the range shown) around the cursor when it
+    is in view, else the middle; the range never leaves ``full`` and never goes below one unit."""
     lo, hi = settings.zoom or full
-    centre = settings.cursor if settings.cursor is not None else (lo + hi) / 2
+    # around the cursor when it is in view; after a pan it may be far outside
+    inside = settings.cursor is not None and lo <= settings.cursor <= hi
+    centre = settings.cursor if inside else (lo + hi) / 2
     width = max(1.0, (hi - lo) * factor)
     if width >= full[1] - full[0]:
         return replace(settings, zoom=None)
