@@ -55,3 +55,35 @@ async def test_t_says_it_again_once_the_store_is_known_to_be_flat():
         assert not screen.tree_mode
         await pilot.press("t")
         await wait_toast(pilot, "No run here has a parent run")
+
+
+async def test_space_on_the_name_column_marks_a_row_that_does_not_fold():
+    """h to the name column (to sort by name, say) and space still marks a run that
+    is not a parent; on a parent in the tree it opens the parent."""
+    app = make_app(_uri(), experiment="sweep", tree=True)
+    async with app.run_test(size=(160, 40)) as pilot:
+        screen = await runs_shown(pilot)
+        table = screen.table
+        for _ in range(12):
+            await pilot.press("h")
+        assert table.focused_column < 0
+        rows = screen.rows
+
+        def folds(i: int) -> bool:
+            run = rows.run_at(i)
+            return run is not None and rows.child_counts.get(run.run_id, 0) > 0
+
+        parent = next(i for i in range(table.line_count) if folds(i))
+        table.move_cursor(parent)
+        await pilot.press("space")
+        await wait_for(pilot, lambda: screen.rows.is_expanded(table.current_run.run_id),
+                       "the parent opened")
+        assert not table.marks
+        # a row that does not fold: marked
+        leaf = next(i for i in range(table.line_count) if rows.run_at(i) is not None
+                    and rows.line(i).child_index is None and not folds(i)
+                    and not rows.is_expanded(rows.run_at(i).run_id))
+        table.move_cursor(leaf)
+        run_id = table.current_run.run_id
+        await pilot.press("space")
+        assert run_id in table.marks

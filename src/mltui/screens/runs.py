@@ -102,7 +102,8 @@ Sorting happens in the store: s sorts by the focused column (press again to
 flip), S returns to MLflow's default (newest first). h/l move between columns.
 
 Nested runs (a sweep's children) sit under their parent in tree view: o, or
-enter/space on the name column, opens a parent. With a filter the list is flat.
+enter/space on the name column, opens a parent (space marks any other row).
+With a filter the list is flat.
 
 space marks runs (A marks all that match; the marks stay when you leave and come
 back, escape clears them). v draws charts of the marked runs (or the run under the
@@ -533,9 +534,20 @@ ctrl+t shows the traces (MLflow 3's records of LLM requests) of these experiment
             self.table.reveal(line, line + len(children) + (1 if more else 0))
 
     # -- marks -------------------------------------------------------------------
+    def _folds_here(self) -> bool:
+        """Whether the row under the cursor opens or closes in the tree (a parent
+        with children, an open parent, or a child)."""
+        run, line = self.table.current_run, self.rows.line(self.table.cursor)
+        if run is None or line is None:
+            return False
+        return (line.child_index is not None or self.rows.is_expanded(run.run_id)
+                or (self._tree_active and self.rows.child_counts.get(run.run_id, 0) > 0))
+
     def action_space(self) -> None:
         table = self.table
-        if table.focused_column < 0:
+        # on the name column space opens a parent; on any other row it still marks
+        # (it used to do nothing there, which looked like marking was broken)
+        if table.focused_column < 0 and self._folds_here():
             self.action_toggle_expand()
             return
         run = table.current_run
