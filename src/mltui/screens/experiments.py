@@ -27,6 +27,10 @@ RETRY_SECONDS = 5.0
 after a refusal (401/403): credentials do not fix themselves, r asks again."""
 
 
+NAME_WIDTH = 60
+"""Cells of an experiment's name in the table (the whole name shows once opened)."""
+
+
 class _Refused:
     """A list the server refused (:class:`AuthError`): shown as a failure that is not
     retried on its own."""
@@ -263,6 +267,8 @@ the text too, for a terminal that refuses).
             tags = ", ".join(f"{k}={v}" for k, v in sorted(exp.tags.items())
                              if not k.startswith("mlflow."))
             name = Text(safe_text(exp.name))
+            # one long name must not push the other columns off the screen
+            name.truncate(NAME_WIDTH, overflow="ellipsis")
             if exp.lifecycle_stage == "deleted":
                 name.stylize("strike dim")
             cells = [
