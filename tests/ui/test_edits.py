@@ -117,18 +117,24 @@ async def test_experiment_create_rename_describe_delete_undo_restore(writable_sq
         await wait_for(pilot, lambda: client.get_experiment(eid).lifecycle_stage == "active")
 
 
-async def test_a_duplicate_name_is_refused_with_mlflows_message(writable_sql_uri):
+async def test_a_taken_name_is_said_before_the_location_is_asked(writable_sql_uri):
+    """An active or a deleted experiment holding the name: said at once (a tracking
+    server would answer with its database's raw constraint error), nothing written."""
     client = MlflowClient(writable_sql_uri)
     before = [e.name for e in client.search_experiments(view_type=MlflowViewType.ALL)]
+    assert client.get_experiment_by_name("old-experiment").lifecycle_stage == "deleted"
     app = make_app(writable_sql_uri)
     async with app.run_test(size=(140, 35), notifications=True) as pilot:
         screen = await wait_screen(pilot, ExperimentsScreen)
         await wait_for(pilot, lambda: screen.experiments)
         await pilot.press("n")
         await answer(pilot, "sweep")
-        await answer(pilot, "")
-        await confirm(pilot)
-        await wait_toast(pilot, "already exists")
+        said = await wait_toast(pilot, "named 'sweep' exists already")
+        assert "deleted" not in said
+        assert isinstance(app.screen, ExperimentsScreen)
+        await pilot.press("n")
+        await answer(pilot, "old-experiment")
+        await wait_toast(pilot, "(deleted: x shows deleted experiments, R restores it)")
         assert isinstance(app.screen, ExperimentsScreen)
     after = [e.name for e in client.search_experiments(view_type=MlflowViewType.ALL)]
     assert sorted(after) == sorted(before)

@@ -390,6 +390,19 @@ the text too, for a terminal that refuses).
             return
 
         def named(name: str) -> None:
+            # a taken name is said before the location is asked for; a tracking
+            # server answers it with its database's raw constraint error
+            run_blocking(self, self.store.get_experiment_by_name, name,
+                         done=lambda found: taken(name, found) if found else ask_where(name),
+                         group="experiment-name")
+
+        def taken(name: str, found: Experiment) -> None:
+            deleted = found.lifecycle_stage == "deleted"
+            self.notify(f"An experiment named {name!r} exists already" + (
+                " (deleted: x shows deleted experiments, R restores it)" if deleted else ""),
+                severity="error", markup=False)
+
+        def ask_where(name: str) -> None:
             edits.ask_text(self, f"Artifact location of {name}", "",
                            lambda where: create(name, where), allow_same=True,
                            body="Empty: the store's default (MLflow's rule).")
