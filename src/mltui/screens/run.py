@@ -164,8 +164,12 @@ active (MLflow 3 links them through the trace metadata mlflow.sourceRun).
     def _failed(self, message: str) -> None:
         # what was read stays on screen, marked stale; a followed run retries each tick
         self.reading = False
+        # a RUNNING run whose first read failed (the server down) is followed all the
+        # same: the timer starts after a good read, and would never start otherwise
+        self._follow(self.run)
         if self.stale is None:
-            self.notify(message, severity="warning")
+            retry = "retrying" if self._timer is not None and self.live else "r reads again"
+            self.notify(f"{message} ({retry})", severity="warning")
         self.stale = message
         self._show_info(self.run)
 

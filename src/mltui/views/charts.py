@@ -257,11 +257,11 @@ def x_range(series: Sequence[Series], mode: str) -> tuple[float, float] | None:
 
 def zoomed(settings: ChartSettings, full: tuple[float, float], factor: float) -> ChartSettings:
     """Zoom by ``factor`` (0.5 halves the range shown) around the cursor when it
-    is in view, else the middle; the range never leaves ``full`` and never goes below one unit."""
+    is in view (after a pan it may be far outside), else the middle; the range
+    never leaves ``full`` and never goes below one unit."""
     lo, hi = settings.zoom or full
-    # around the cursor when it is in view; after a pan it may be far outside
-    inside = settings.cursor is not None and lo <= settings.cursor <= hi
-    centre = settings.cursor if inside else (lo + hi) / 2
+    cursor = settings.cursor
+    centre = cursor if cursor is not None and lo <= cursor <= hi else (lo + hi) / 2
     width = max(1.0, (hi - lo) * factor)
     if width >= full[1] - full[0]:
         return replace(settings, zoom=None)
