@@ -45,6 +45,10 @@ class MessageScreen(Screen):
         yield KeysFooter()
 
 
+WARM_CHARTS_AFTER = 1.5
+"""Seconds after start before plotext is loaded in the background."""
+
+
 class MltuiApp(App):
     CSS_PATH = "mltui.tcss"
     TITLE = "mltui"
@@ -138,6 +142,14 @@ class MltuiApp(App):
             self.push_screen(MessageScreen(f"Opening {self.uri} …"))
         else:
             self._store_ready(self.store)
+        # plotext's import and first build cost ~0.3 s: paid once the first screen
+        # is up, not when the person presses v
+        self.set_timer(WARM_CHARTS_AFTER, self._warm_charts)
+
+    def _warm_charts(self) -> None:
+        from .views.charts import warm_up
+
+        self.run_worker(warm_up, thread=True, group="warm-charts", exit_on_error=False)
 
     def _check_keymap(self) -> None:
         """Say which remapped keys collide (Textual would drop a binding silently)."""

@@ -64,6 +64,13 @@ class _PlotextLock:
 
 PLOTEXT = _PlotextLock()
 
+
+def warm_up() -> None:
+    """Import plotext, give it the faster helpers and build one small chart, so
+    the first chart a person opens does not pay for them. May block."""
+    series = Series("warm", "warm", "warm", (0, 0, 0), [0, 1, 2], [0, 1, 2], [0.0, 1.0, 0.5])
+    render([series], ChartSettings(), 40, 10)
+
 # twenty colours told apart on dark and light terminals (Tableau 20, reordered so
 # that neighbours differ most)
 PALETTE: tuple[tuple[int, int, int], ...] = (
