@@ -16,6 +16,41 @@ from support.pages_builder import PAGE_SIZE
 os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
 
 
+# -- which tests share a worker ----------------------------------------------------------------
+#
+# pytest runs with ``-n 2 --dist loadgroup``: tests go one at a time to whichever
+# worker is free, except the modules below, which go whole to one worker. Each of
+# them starts a server or builds a store of its own (session- or module-wide, or
+# once per process); split over both workers, both paid for it.
+
+XDIST_GROUPS = {
+    # the pages store served by a tracking server and copied into PostgreSQL
+    "test_pages.py": "pages", "test_compare_screen.py": "pages",
+    "test_compare_reads.py": "pages",
+    # the traces stores: a tracking server, PostgreSQL and MariaDB builds
+    "test_trace_search_differential.py": "traces", "test_traces_sql.py": "traces",
+    "test_trace_screen.py": "traces", "test_traces_screen.py": "traces",
+    "test_traces_rest.py": "traces",
+    # test_rest_store's servers (main, spare, basic-auth)
+    "test_rest_store.py": "rest-store",
+    # artifact_world's and genai_world's tracking servers
+    "test_artifact_reads.py": "artifact-server", "test_artifacts_screen.py": "artifact-server",
+    "test_logged_models_screen.py": "genai-server", "test_prompts_screen.py": "genai-server",
+    # the old MLflow releases' servers
+    "test_old_servers.py": "old-servers",
+    # a basic-auth server per module
+    "test_auth_retry.py": "auth-retry", "test_config_connections.py": "config-connections",
+}
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the marks
+def pytest_collection_modifyitems(items) -> None:
+    for item in items:
+        group = XDIST_GROUPS.get(item.path.name)
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))
+
+
 @pytest.fixture(autouse=True)
 def _isolated_user_dirs(tmp_path_factory, monkeypatch):
     """Keep config, data and the tracking URI of the person running tests out."""
