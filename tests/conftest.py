@@ -9,7 +9,7 @@ from typing import NoReturn
 
 import pytest
 
-from support.builders import cached_store, copy_store
+from support.builders import CACHE_ROOT, cached_store, copy_store
 from support.pages_builder import PAGE_SIZE
 
 # mlflow 3.13+ refuses file stores unless asked; tests make them on purpose.
@@ -186,61 +186,124 @@ class WritableBackend(Backend):
 
 class BuiltStores:
     """The session's PostgreSQL or MariaDB server and one builder's store in it
-    (``builders.py`` by default, or ``script`` into the database ``template``)."""
+    (``builders.py`` by default, or ``script`` into the database ``template``).
+
+    The builder runs once per server version and per content of the builders (and
+    mlflow version): its database is then dumped into ``.cache/test-stores`` (with
+    the artifact folder it logged to, which the rows name), and later sessions, the
+    other xdist worker among them, restore that dump instead of building again
+    (about a second, where MLflow's migrations and the build take 5 to 20 s). A
+    server without its dump tools builds every time."""
 
     def __init__(self, server, artifact_root: Path, script: str = "builders.py",
                  template: str = PG_TEMPLATE, args: tuple[str, ...] = ()):
         self.server = server
         self.artifact_root = artifact_root
+        """Where the builder logs artifacts when its store cannot be cached."""
         self.script = script
         self.args = args
         self.template_name = template
-        self._build = None
+        self._thread = None
+        self._proc = None
+        self._error: str | None = None
         self._built = False
         self._read_uri: str | None = None
         self._counter = 0
 
     def start_build(self) -> None:
-        """Fill the template database with builders.py, in the background."""
+        """Fill the template database, in the background: from the cached dump, or
+        by running the builder (then dumping it for the next time)."""
+        import threading
+
+        if self._thread is not None or self._built:
+            return
+        self.server.create_database(self.template_name)
+        self._thread = threading.Thread(target=self._fill, daemon=True,
+                                        name=f"build-{self.template_name}")
+        self._thread.start()
+
+    def _fill(self) -> None:
+        try:
+            cache = self._cache_dir()
+            if cache is None:
+                self._run_builder(self.artifact_root)
+                return
+            import fcntl
+            import shutil
+
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            with open(cache.with_suffix(".lock"), "w") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)  # the other worker may be building it
+                if (cache / "done").exists():
+                    try:
+                        self.server.restore(self.template_name, cache / "dump.sql")
+                        return
+                    except Exception:  # a dump this server refuses: build it again
+                        self.server.drop_database(self.template_name)
+                        self.server.create_database(self.template_name)
+                shutil.rmtree(cache, ignore_errors=True)
+                self._run_builder(cache / "artifacts")
+                self.server.dump(self.template_name, cache / "dump.sql")
+                (cache / "done").write_text("ok")
+        except Exception as exc:  # reported by template(), in the test that waits
+            self._error = self._error or f"{type(exc).__name__}: {exc}"
+
+    def _cache_dir(self) -> Path | None:
+        """The folder of this build's dump and artifacts; None when the server
+        cannot dump."""
+        import hashlib
+        import importlib.metadata
+
+        identity = self.server.dump_identity()
+        if identity is None:
+            return None
+        support = Path(__file__).parent / "support"
+        digest = hashlib.sha1(repr((identity, self.args, self.template_name,
+                                    importlib.metadata.version("mlflow"))).encode())
+        for source in sorted({support / self.script, support / "builders.py",
+                              *support.glob("*_builder.py")}):
+            digest.update(source.read_bytes())
+        kind = type(self.server).__name__.removesuffix("Server").lower()
+        return CACHE_ROOT / f"{kind}-{self.template_name}-{digest.hexdigest()[:12]}"
+
+    def _run_builder(self, artifact_root: Path) -> None:
         import subprocess
         import sys
 
-        if self._build is not None or self._built:
-            return
-        uri = self.server.create_database(self.template_name)
         env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
-        self.artifact_root.mkdir(parents=True, exist_ok=True)
-        self._log = open(self._log_path, "wb")  # noqa: SIM115
-        self._build = subprocess.Popen(
-            [
-                sys.executable,
-                str(Path(__file__).parent / "support" / self.script),
-                *self.args,
-                uri,
-                str(self.artifact_root),
-            ],
-            env=env,
-            cwd=self.artifact_root.parent,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-        )
+        artifact_root.mkdir(parents=True, exist_ok=True)
+        log_path = artifact_root.parent / f"build-{self.template_name}.log"
+        with open(log_path, "wb") as log:
+            self._proc = subprocess.Popen(
+                [
+                    sys.executable,
+                    str(Path(__file__).parent / "support" / self.script),
+                    *self.args,
+                    self.server.uri(self.template_name),
+                    str(artifact_root),
+                ],
+                env=env,
+                cwd=artifact_root.parent,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+            code = self._proc.wait()
+        if code != 0:
+            self._error = (f"{self.script} into {self.server.uri(self.template_name)} failed "
+                           f"({code}):\n{log_path.read_text(errors='replace')[-4000:]}")
+            raise RuntimeError(self._error)
 
     def template(self) -> str:
-        """The built template's name, once builders.py is done."""
+        """The built template's name, once it is filled."""
         if not self._built:
             self.start_build()
-            code = self._build.wait(600)
-            self._log.close()
-            if code != 0:
-                log = self._log_path.read_text(errors="replace")
-                pytest.fail(f"{self.script} into {self.server.uri(self.template_name)} "
-                            f"failed ({code}):\n{log[-4000:]}")
+            self._thread.join(600)
+            if self._thread.is_alive():
+                pytest.fail(f"{self.script} into {self.template_name}: not done after 600 s")
+            if self._error is not None:
+                pytest.fail(self._error)
             self._built = True
         return self.template_name
-
-    @property
-    def _log_path(self) -> Path:
-        return self.artifact_root.parent / f"build-{self.template_name}.log"
 
     def read_uri(self) -> str:
         """A copy of the built store that tests only read (shared by the session)."""
@@ -261,11 +324,9 @@ class BuiltStores:
 
     def close(self) -> None:
         """Stop a build nobody waited for (the session used none of its stores)."""
-        if self._build is not None and self._build.poll() is None:
-            self._build.kill()
-            self._build.wait(30)
-        if self._build is not None:
-            self._log.close()
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.wait(30)
 
     def drop(self, name_or_uri: str) -> None:
         """Drop a copy, after closing MLflow's cached engine for it."""

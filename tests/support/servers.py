@@ -463,6 +463,36 @@ class PostgresServer:
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname))
             )
 
+    # dumps (a built store kept for later sessions and the other worker) ---------------
+    def _client_tool(self, name: str) -> str | None:
+        """``pg_dump`` or ``psql`` of the server's own release (``bindir`` may hold
+        links to it), else from ``PATH``."""
+        folders = [self.bindir, (self.bindir / "postgres").resolve().parent]
+        for folder in folders:
+            if (folder / name).is_file():
+                return str(folder / name)
+        return shutil.which(name)
+
+    def dump_identity(self) -> str | None:
+        """What a dump of this server fits (its version), or None when ``pg_dump`` or
+        ``psql`` is missing: nothing is dumped then."""
+        if not (self._client_tool("pg_dump") and self._client_tool("psql")):
+            return None
+        return _run_as(None, self.root, [str(self.bindir / "postgres"), "--version"], 30)
+
+    def dump(self, dbname: str, path: Path) -> None:
+        """``dbname`` as SQL (``pg_dump``, exact: floats round-trip) into ``path``."""
+        _run_as(None, self.root, [self._client_tool("pg_dump"), "--no-owner", "--no-privileges",
+                                  *self._client_args(dbname), "-f", str(path)], 300)
+
+    def restore(self, dbname: str, path: Path) -> None:
+        """Run the SQL of :meth:`dump` in the (empty) database ``dbname``."""
+        _run_as(None, self.root, [self._client_tool("psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1",
+                                  *self._client_args(dbname), "-f", str(path)], 300)
+
+    def _client_args(self, dbname: str) -> list[str]:
+        return ["-h", self.host, "-p", str(self.port), "-U", self.SUPERUSER, "-d", dbname]
+
     def __enter__(self):
         try:
             self.start()
@@ -730,6 +760,47 @@ class MariaDBServer:
                 with contextlib.suppress(Exception):  # gone meanwhile
                     cur.execute(f"KILL CONNECTION {int(conn_id)}")
             cur.execute(f"DROP DATABASE IF EXISTS {self._quote(dbname)}")
+
+    # dumps (a built store kept for later sessions and the other worker) ---------------
+    def _client_tool(self, *names: str) -> str | None:
+        folders = [str(self.binaries.server.parent), str(self.binaries.install_db.parent),
+                   os.environ.get("PATH", "")]
+        for name in names:
+            found = shutil.which(name, path=os.pathsep.join(folders))
+            if found:
+                return found
+        return None
+
+    def dump_identity(self) -> str | None:
+        """What a dump of this server fits (its version), or None when the client
+        tools (``mariadb-dump``, ``mariadb``) are missing: nothing is dumped then."""
+        if not (self._client_tool("mariadb-dump", "mysqldump")
+                and self._client_tool("mariadb", "mysql")):
+            return None
+        return _run_as(None, self.root, [str(self.binaries.server), "--version"], 30)
+
+    def _client_args(self) -> list[str]:
+        return ["--no-defaults", f"--host={self.host}", f"--port={self.port}",
+                f"--user={self.USER}", f"--default-character-set={self.CHARSET}"]
+
+    def dump(self, dbname: str, path: Path) -> None:
+        """``dbname`` as SQL (``mariadb-dump``) into ``path``."""
+        command = [self._client_tool("mariadb-dump", "mysqldump"), *self._client_args(),
+                   "--single-transaction", "--routines", "--triggers", "--hex-blob",
+                   "--skip-dump-date", self._quote(dbname)[1:-1]]
+        with open(path, "wb") as out:
+            done = subprocess.run(command, stdout=out, stderr=subprocess.PIPE, timeout=300)
+        if done.returncode != 0:
+            raise ServerError(f"mariadb-dump {dbname} failed: {done.stderr.decode()[-3000:]}")
+
+    def restore(self, dbname: str, path: Path) -> None:
+        """Run the SQL of :meth:`dump` in the (empty) database ``dbname``."""
+        command = [self._client_tool("mariadb", "mysql"), *self._client_args(),
+                   self._quote(dbname)[1:-1]]
+        with open(path, "rb") as source:
+            done = subprocess.run(command, stdin=source, capture_output=True, timeout=300)
+        if done.returncode != 0:
+            raise ServerError(f"restoring {dbname} failed: {done.stderr.decode()[-3000:]}")
 
     def __enter__(self):
         try:
