@@ -22,7 +22,6 @@ from typing import Any
 import mlflow.pyfunc
 
 from support.world_cache import (
-    SERVERS_PY,
     build_through_server,
     cached_dir,
     load_ids,
@@ -172,7 +171,7 @@ def server_world(root: Path) -> tuple[Any, dict[str, Any]]:
     copy of it from ``root`` (the first caller's), until it exits."""
     with _LOCK:
         if "main" not in _SERVERS:
-            built = cached_dir("artifact-world-server", [Path(__file__), SERVERS_PY],
+            built = cached_dir("artifact-world-server", [Path(__file__)],
                                "support.artifact_world:build_served")
             server = serve_copy(built, root)
             atexit.register(stop_servers)

@@ -21,7 +21,6 @@ from typing import Any
 import mlflow.pyfunc
 
 from support.world_cache import (
-    SERVERS_PY,
     build_through_server,
     cached_dir,
     load_ids,
@@ -111,8 +110,8 @@ def world(kind: str, root: Path) -> tuple[str, dict[str, Any]]:
     with _LOCK:
         if kind not in _BUILT:
             os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
-            sources = [Path(__file__)] + ([SERVERS_PY] if kind == "rest" else [])
-            folder = cached_dir(f"genai-world-{kind}", sources, "support.genai_world:build", kind)
+            folder = cached_dir(f"genai-world-{kind}", [Path(__file__)],
+                                "support.genai_world:build", kind)
             ids = load_ids(folder)
             if kind == "rest":
                 server = serve_copy(folder, root)

@@ -239,7 +239,7 @@ def empty_store() -> Path:
     made once per mlflow version by such a server."""
     from support.world_cache import cached_dir
 
-    return cached_dir("empty-server-store", [Path(__file__)], "support.servers:make_empty_store")
+    return cached_dir("empty-server-store", [], "support.servers:make_empty_store")
 
 
 def make_empty_store(folder: Path) -> None:

@@ -25,12 +25,11 @@ from support.builders import CACHE_ROOT
 def cached_dir(name: str, sources: Sequence[Path], builder: str, *args: str) -> Path:
     """A folder filled by ``builder`` (``"module:function"``, importable with the
     tests folder on the path, called as ``function(folder, *args)`` in a process of
-    its own, so that no MLflow
-    state of the build stays in the test process), built once per mlflow version
-    and per content of ``sources`` (the modules that decide what it holds); a
-    process that finds another one building it waits for it. Built where it
-    stays, since stores hold absolute paths: read it, never write it; copy what a
-    test changes."""
+    its own, so that no MLflow state of the build stays in the test process), built
+    once per mlflow version and per content of ``sources`` (the modules that decide
+    what it holds); a process that finds another one building it waits for it.
+    Built where it stays, since stores hold absolute paths: read it, never write
+    it; copy what a test changes."""
     import importlib.metadata
 
     digest = hashlib.sha1(importlib.metadata.version("mlflow").encode())
@@ -76,7 +75,6 @@ def load_ids(folder: Path) -> dict[str, Any]:
     return json.loads((folder / "ids.json").read_text())
 
 
-SERVERS_PY = Path(__file__).with_name("servers.py")
 TESTS = Path(__file__).resolve().parents[1]
 
 
